@@ -114,6 +114,16 @@ void Scheduler::ready(Fiber* fiber) {
   ready_.push_back(fiber);
 }
 
+uint64_t Scheduler::ready_id(size_t ready_index) const {
+  QUIRE_ASSERT(ready_index < ready_.size());
+  return ready_[ready_index]->id;
+}
+
+const std::string& Scheduler::ready_name(size_t ready_index) const {
+  QUIRE_ASSERT(ready_index < ready_.size());
+  return ready_[ready_index]->name;
+}
+
 void Scheduler::run_one(size_t ready_index) {
   QUIRE_ASSERT(running_fiber == nullptr);
   QUIRE_ASSERT(ready_index < ready_.size());

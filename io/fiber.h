@@ -38,6 +38,9 @@ class Scheduler {
   void ready(Fiber* fiber);
 
   size_t ready_count() const { return ready_.size(); }
+  // Identity of the ready fiber at `ready_index`: ids count up from 1 per scheduler.
+  uint64_t ready_id(size_t ready_index) const;
+  const std::string& ready_name(size_t ready_index) const;
   size_t fiber_count() const { return fibers_.size(); }
   // Resumes the ready fiber at position `ready_index` of the queue until it parks or ends.
   void run_one(size_t ready_index = 0);
