@@ -9,9 +9,8 @@ Status File::read_exact(uint64_t offset, MutableByteView target) {
   while (done < target.size()) {
     QUIRE_TRY_ASSIGN(const size_t count, read(offset + done, target.subspan(done)));
     if (count == 0) {
-      return Error(ErrorCode::corruption,
-                   concat("short read: wanted ", target.size(), " bytes at ", offset, ", file has ",
-                          done, " there"));
+      return Error(ErrorCode::corruption, concat("short read: wanted ", target.size(), " bytes at ",
+                                                 offset, ", file has ", done, " there"));
     }
     done += count;
   }

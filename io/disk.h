@@ -45,10 +45,10 @@ class File {
 };
 
 enum class OpenMode : uint8_t {
-  read_only,         // Must exist.
-  read_write,        // Must exist.
-  create_new,        // Must not exist; created empty.
-  create_or_open,    // Opened if it exists, else created empty.
+  read_only,       // Must exist.
+  read_write,      // Must exist.
+  create_new,      // Must not exist; created empty.
+  create_or_open,  // Opened if it exists, else created empty.
 };
 
 class Disk {

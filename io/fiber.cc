@@ -38,7 +38,8 @@ namespace context = boost::context;
 
 class Fiber {
  public:
-  Fiber(Scheduler& owner, uint64_t id, std::string name) : owner_(owner), id(id), name(std::move(name)) {}
+  Fiber(Scheduler& owner, uint64_t id, std::string name)
+      : owner_(owner), id(id), name(std::move(name)) {}
 
   Scheduler& owner_;
   const uint64_t id;
@@ -63,9 +64,13 @@ using StackAllocator = context::protected_fixedsize_stack;
 
 Scheduler::Scheduler(size_t stack_size_bytes) : stack_size_bytes_(stack_size_bytes) {}
 
-Scheduler::~Scheduler() { kill_all(); }
+Scheduler::~Scheduler() {
+  kill_all();
+}
 
-Fiber* Scheduler::current() { return running_fiber; }
+Fiber* Scheduler::current() {
+  return running_fiber;
+}
 
 const std::string& Scheduler::current_name() {
   return running_fiber == nullptr ? loop_name : running_fiber->name;
@@ -138,14 +143,16 @@ void Scheduler::run_one(size_t ready_index) {
 }
 
 void Scheduler::run_until_idle() {
-  while (!ready_.empty()) run_one(0);
+  while (!ready_.empty())
+    run_one(0);
 }
 
 void Scheduler::finish(Fiber* fiber) {
   QUIRE_ASSERT(!fiber->self);
   QUIRE_ASSERT(!fiber->queued);
-  auto found = std::find_if(fibers_.begin(), fibers_.end(),
-                            [fiber](const std::unique_ptr<Fiber>& each) { return each.get() == fiber; });
+  auto found =
+      std::find_if(fibers_.begin(), fibers_.end(),
+                   [fiber](const std::unique_ptr<Fiber>& each) { return each.get() == fiber; });
   QUIRE_ASSERT(found != fibers_.end());
   fibers_.erase(found);
 }

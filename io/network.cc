@@ -6,7 +6,9 @@
 
 namespace quire::io {
 
-std::string Address::to_string() const { return concat(host, ":", port); }
+std::string Address::to_string() const {
+  return concat(host, ":", port);
+}
 
 Result<Address> Address::parse(std::string_view text) {
   const size_t colon = text.rfind(':');

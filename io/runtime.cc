@@ -8,9 +8,9 @@ void Runtime::sleep_until(Instant deadline) {
   bool fired = false;
   Scheduler& fibers = scheduler();
   TimerGuard guard(*this, add_timer(deadline, [&fibers, fiber, &fired] {
-                     fired = true;
-                     fibers.ready(fiber);
-                   }));
+    fired = true;
+    fibers.ready(fiber);
+  }));
   fibers.suspend();
   QUIRE_ASSERT(fired);
 }

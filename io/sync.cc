@@ -25,11 +25,11 @@ bool WaitQueue::wait(Instant deadline) {
   }
   bool timed_out = false;
   TimerGuard timer(runtime_, runtime_.add_timer(deadline, [this, &waiter, &timed_out] {
-                     if (waiter.notified) return;
-                     timed_out = true;
-                     remove(&waiter);
-                     runtime_.scheduler().ready(waiter.fiber);
-                   }));
+    if (waiter.notified) return;
+    timed_out = true;
+    remove(&waiter);
+    runtime_.scheduler().ready(waiter.fiber);
+  }));
   runtime_.scheduler().suspend();
   QUIRE_ASSERT(waiter.notified != timed_out);
   return waiter.notified;
@@ -49,7 +49,8 @@ void WaitQueue::notify_one() {
 }
 
 void WaitQueue::notify_all() {
-  while (!waiters_.empty()) notify_one();
+  while (!waiters_.empty())
+    notify_one();
 }
 
 bool Event::wait(Instant deadline) {

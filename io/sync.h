@@ -97,7 +97,8 @@ class Channel {
 
   // Suspends while full. Errors: closed.
   Status send(T item) {
-    while (!closed_ && items_.size() >= capacity_) senders_.wait();
+    while (!closed_ && items_.size() >= capacity_)
+      senders_.wait();
     if (closed_) return Error(ErrorCode::closed, "channel closed");
     push(std::move(item));
     return ok_status();

@@ -39,7 +39,8 @@ void tear_into(Bytes& image, Rng& rng, const FileImage::Pending& write) {
   }
   QUIRE_ASSERT(pieces.size() >= 2);
   std::vector<bool> kept(pieces.size());
-  for (size_t index = 0; index < pieces.size(); index++) kept[index] = rng.one_in(2);
+  for (size_t index = 0; index < pieces.size(); index++)
+    kept[index] = rng.one_in(2);
   // A tear is neither all nor nothing.
   kept[rng.uniform(pieces.size())] = true;
   if (std::all_of(kept.begin(), kept.end(), [](bool each) { return each; })) {
@@ -73,7 +74,8 @@ void FileImage::persist_pending() {
     }
   }
   pending.clear();
-  QUIRE_ASSERT(durable == current);
+  // durable == current here unless an earlier sync failed: the changes it dropped stay visible
+  // to reads but are gone from the medium, as with Linux writeback errors.
 }
 
 bool FileImage::pending_covers(uint64_t offset) const {
@@ -85,7 +87,8 @@ bool FileImage::pending_covers(uint64_t offset) const {
 
 uint64_t DiskImage::used_bytes() const {
   uint64_t used = 0;
-  for (const auto& [path, file] : files_) used += file->current.size();
+  for (const auto& [path, file] : files_)
+    used += file->current.size();
   return used;
 }
 
@@ -97,9 +100,9 @@ uint64_t DiskImage::crash(Rng& rng, const CrashFates& fates) {
   for (auto& [path, file] : files_) {
     if (!seen.insert(file.get()).second) continue;
     for (const FileImage::Pending& change : file->pending) {
-      const bool can_tear = !change.is_truncate &&
-                            change.offset / sector_size !=
-                                (change.offset + change.data.size() - 1) / sector_size;
+      const bool can_tear =
+          !change.is_truncate &&
+          change.offset / sector_size != (change.offset + change.data.size() - 1) / sector_size;
       switch (draw_fate(rng, fates, can_tear)) {
         case Fate::keep:
           if (change.is_truncate) {

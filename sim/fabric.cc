@@ -46,7 +46,8 @@ class SimConnection : public io::Connection {
 
   Result<Bytes> receive(Instant deadline) override {
     for (;;) {
-      if (state_->broken) return Error(ErrorCode::closed, concat("connection to ", peer(), " reset"));
+      if (state_->broken)
+        return Error(ErrorCode::closed, concat("connection to ", peer(), " reset"));
       std::deque<Bytes>& inbox = state_->inbox[side_];
       if (!inbox.empty()) {
         Bytes frame = std::move(inbox.front());
@@ -74,9 +75,7 @@ class SimConnection : public io::Connection {
     wake();
   }
 
-  std::string peer() const override {
-    return fabric_.world().node_name(state_->node[1 - side_]);
-  }
+  std::string peer() const override { return fabric_.world().node_name(state_->node[1 - side_]); }
 
   void wake() {
     receivers_.notify_all();
@@ -112,8 +111,8 @@ class SimListener : public io::Listener {
       if (!backlog_.empty()) {
         std::shared_ptr<ConnectionState> state = std::move(backlog_.front());
         backlog_.pop_front();
-        runtime_.trace(concat("net accept c", state->id, " from ",
-                              fabric_.world().node_name(state->node[0])));
+        runtime_.trace(
+            concat("net accept c", state->id, " from ", fabric_.world().node_name(state->node[0])));
         return std::unique_ptr<io::Connection>(
             std::make_unique<SimConnection>(fabric_, runtime_, std::move(state), 1));
       }
@@ -125,7 +124,8 @@ class SimListener : public io::Listener {
     if (closed_) return;
     closed_ = true;
     fabric_.remove_listener(node_, port_);
-    for (auto& state : backlog_) fabric_.break_connection(*state, "listener closed");
+    for (auto& state : backlog_)
+      fabric_.break_connection(*state, "listener closed");
     backlog_.clear();
     acceptors_.notify_all();
   }
@@ -155,9 +155,8 @@ class SimNetwork : public io::Network {
 
   Result<std::unique_ptr<io::Listener>> listen(const io::Address& address) override {
     if (address.host != fabric_.world().node_name(node_)) {
-      return Error(ErrorCode::invalid_argument,
-                   concat("node ", fabric_.world().node_name(node_), " cannot listen on ",
-                          address.to_string()));
+      return Error(ErrorCode::invalid_argument, concat("node ", fabric_.world().node_name(node_),
+                                                       " cannot listen on ", address.to_string()));
     }
     if (fabric_.listener(node_, address.port) != nullptr) {
       return Error(ErrorCode::already_exists, concat("port ", address.port, " in use"));
@@ -236,7 +235,9 @@ void Fabric::set_blocked(size_t from, size_t to, bool blocked) {
   }
 }
 
-void Fabric::clog(size_t from, size_t to, Instant until) { clogged_[{from, to}] = until; }
+void Fabric::clog(size_t from, size_t to, Instant until) {
+  clogged_[{from, to}] = until;
+}
 
 Instant Fabric::clogged_until(size_t from, size_t to) const {
   auto found = clogged_.find({from, to});
@@ -275,8 +276,8 @@ void Fabric::arm_pump(const std::shared_ptr<ConnectionState>& state, int side, I
   QUIRE_ASSERT(state != nullptr);
   state->pump_armed[side] = true;
   world_.schedule(
-      std::max(when, world_.now()), [this, state, side] { pump(state, side); },
-      world_.node_count(), 0);
+      std::max(when, world_.now()), [this, state, side] { pump(state, side); }, world_.node_count(),
+      0);
 }
 
 void Fabric::pump(const std::shared_ptr<ConnectionState>& state, int side) {
@@ -388,7 +389,9 @@ void Fabric::add_listener(size_t node, uint16_t port, SimListener* listener) {
   listeners_[{node, port}] = listener;
 }
 
-void Fabric::remove_listener(size_t node, uint16_t port) { listeners_.erase({node, port}); }
+void Fabric::remove_listener(size_t node, uint16_t port) {
+  listeners_.erase({node, port});
+}
 
 SimListener* Fabric::listener(size_t node, uint16_t port) const {
   auto found = listeners_.find({node, port});

@@ -36,9 +36,9 @@ struct ConnectionState {
   bool broken = false;
   bool closed_here[2] = {false, false};  // Side i closed (or its process died).
   bool fin_arrived[2] = {false, false};  // Side i received the other side's close.
-  std::deque<Bytes> inbox[2];             // Arrived at side i, not yet received.
-  std::deque<InFlight> in_flight[2];      // Sent by side i, not yet arrived.
-  uint64_t unread_bytes[2] = {0, 0};      // Sent by side i, not yet received by the other.
+  std::deque<Bytes> inbox[2];            // Arrived at side i, not yet received.
+  std::deque<InFlight> in_flight[2];     // Sent by side i, not yet arrived.
+  uint64_t unread_bytes[2] = {0, 0};     // Sent by side i, not yet received by the other.
   bool pump_armed[2] = {false, false};
   SimConnection* endpoint[2] = {nullptr, nullptr};
 };

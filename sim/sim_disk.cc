@@ -24,7 +24,8 @@ class SimFile : public io::File {
     disk_.delay(latency.read_min, latency.read_max);
     const Bytes& current = image_->current;
     if (offset >= current.size() || target.empty()) return size_t{0};
-    const size_t count = static_cast<size_t>(std::min<uint64_t>(target.size(), current.size() - offset));
+    const size_t count =
+        static_cast<size_t>(std::min<uint64_t>(target.size(), current.size() - offset));
     for (uint64_t sector = offset / sector_size; sector <= (offset + count - 1) / sector_size;
          sector++) {
       if (image_->bad_sectors.contains(sector)) {
@@ -43,7 +44,8 @@ class SimFile : public io::File {
     disk_.delay(latency.write_min, latency.write_max);
     if (source.empty()) return ok_status();
     const uint64_t size_before = image_->current.size();
-    const uint64_t growth = offset + source.size() > size_before ? offset + source.size() - size_before : 0;
+    const uint64_t growth =
+        offset + source.size() > size_before ? offset + source.size() - size_before : 0;
     DiskImage& disk_image = disk_.image();
     if (growth > 0 && disk_image.used_bytes() + growth > disk_image.capacity_bytes()) {
       disk_.trace(concat("disk full ", path_));
@@ -233,8 +235,10 @@ Result<std::vector<std::string>> SimDisk::list(std::string_view directory) {
     const std::string_view rest = std::string_view(path).substr(prefix.size());
     if (!rest.empty() && rest.find('/') == std::string_view::npos) names.emplace_back(rest);
   };
-  for (const auto& [path, file] : image_.files()) collect(path);
-  for (const std::string& path : image_.directories()) collect(path);
+  for (const auto& [path, file] : image_.files())
+    collect(path);
+  for (const std::string& path : image_.directories())
+    collect(path);
   std::sort(names.begin(), names.end());
   return names;
 }

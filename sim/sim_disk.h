@@ -25,8 +25,8 @@ struct DiskLatency {
   Duration slow_max = Duration::milliseconds(50);
 
   static DiskLatency zero() {
-    return DiskLatency{Duration(), Duration(), Duration(), Duration(), Duration(), Duration(),
-                       0.0, Duration()};
+    return DiskLatency{Duration(), Duration(), Duration(), Duration(),
+                       Duration(), Duration(), 0.0,        Duration()};
   }
 };
 

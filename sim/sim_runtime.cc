@@ -17,14 +17,21 @@ SimRuntime::SimRuntime(World& world, size_t node, uint64_t generation, DiskImage
 
 SimRuntime::~SimRuntime() {
   QUIRE_ASSERT(scheduler_.fiber_count() == 0);
-  for (auto& [id, timer] : timers_) world_.cancel(timer.event);
+  for (auto& [id, timer] : timers_)
+    world_.cancel(timer.event);
 }
 
-const std::string& SimRuntime::name() const { return world_.node_name(node_); }
+const std::string& SimRuntime::name() const {
+  return world_.node_name(node_);
+}
 
-Instant SimRuntime::now() const { return world_.local_time(node_, world_.now()); }
+Instant SimRuntime::now() const {
+  return world_.local_time(node_, world_.now());
+}
 
-int64_t SimRuntime::wall_clock_ns() const { return world_.wall_clock_ns(node_); }
+int64_t SimRuntime::wall_clock_ns() const {
+  return world_.wall_clock_ns(node_);
+}
 
 io::TimerId SimRuntime::add_timer(Instant deadline, std::function<void()> callback) {
   const io::TimerId timer = next_timer_++;
@@ -60,6 +67,8 @@ void SimRuntime::cancel_timer(io::TimerId timer) {
   timers_.erase(found);
 }
 
-void SimRuntime::trace(std::string_view event) { world_.trace_event(node_, event); }
+void SimRuntime::trace(std::string_view event) {
+  world_.trace_event(node_, event);
+}
 
 }  // namespace quire::sim

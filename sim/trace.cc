@@ -25,7 +25,8 @@ void Trace::fold(uint64_t event_hash) {
 
 void Trace::emit(Instant time, std::string_view node, std::string_view fiber,
                  std::string_view event) {
-  std::string line = concat(event_count_, " ", format_time(time), " ", node, " ", fiber, ": ", event);
+  std::string line =
+      concat(event_count_, " ", format_time(time), " ", node, " ", fiber, ": ", event);
   if (options_.sink != nullptr) {
     std::fwrite(line.data(), 1, line.size(), options_.sink);
     std::fputc('\n', options_.sink);

@@ -32,7 +32,8 @@ class Trace {
   // A described event.
   void record(Instant time, std::string_view node, std::string_view fiber, std::string_view event);
   // A fiber switch: hashed from numbers, and formatted only when a line is wanted.
-  void record_switch(Instant time, std::string_view node, uint64_t fiber_id, std::string_view fiber);
+  void record_switch(Instant time, std::string_view node, uint64_t fiber_id,
+                     std::string_view fiber);
 
   uint64_t hash() const { return hash_; }
   uint64_t event_count() const { return event_count_; }

@@ -50,7 +50,8 @@ struct WorldOptions {
   TraceOptions trace;
   // Wall clocks start here (2026-01-01), plus each node's offset.
   int64_t wall_clock_origin_ns = 1'767'225'600'000'000'000;
-  // For the determinism test: one extra scheduler draw at this event index (0: never).
+  // For the determinism test: one hidden extra draw of the network's stream once the trace
+  // reaches this event index (0: never).
   uint64_t plant_divergence_at_event = 0;
 };
 
@@ -167,6 +168,7 @@ class World {
   std::unordered_map<EventId, PendingEvent> pending_;  // Looked up by id only: deterministic.
   uint64_t next_sequence_ = 1;
   uint64_t steps_ = 0;
+  bool divergence_planted_ = false;
   size_t running_node_;  // The node whose fiber runs now, or node_count().
 };
 

@@ -20,7 +20,9 @@ void set_assertion_context(std::function<std::string()> provider) {
   context_provider() = std::move(provider);
 }
 
-void set_assertion_exit(void (*exit_function)()) { exit_function_installed = exit_function; }
+void set_assertion_exit(void (*exit_function)()) {
+  exit_function_installed = exit_function;
+}
 
 void assertion_failed(const char* condition, const char* file, int line, std::string_view message) {
   std::fprintf(stderr, "quire: assertion failed: %s\n  at %s:%d\n", condition, file, line);

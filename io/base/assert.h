@@ -24,12 +24,12 @@ void set_assertion_exit(void (*exit_function)());
 
 }  // namespace quire
 
-#define QUIRE_ASSERT(condition)                                                     \
-  ((condition) ? static_cast<void>(0)                                               \
+#define QUIRE_ASSERT(condition)       \
+  ((condition) ? static_cast<void>(0) \
                : ::quire::assertion_failed(#condition, __FILE__, __LINE__, ""))
 
-#define QUIRE_ASSERT_MSG(condition, message)                                        \
-  ((condition) ? static_cast<void>(0)                                               \
+#define QUIRE_ASSERT_MSG(condition, message) \
+  ((condition) ? static_cast<void>(0)        \
                : ::quire::assertion_failed(#condition, __FILE__, __LINE__, (message)))
 
 #define QUIRE_UNREACHABLE() ::quire::assertion_failed("unreachable", __FILE__, __LINE__, "")

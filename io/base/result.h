@@ -50,7 +50,7 @@ class Error {
 template <class T>
 class [[nodiscard]] Result {
  public:
-  Result(T value) : state_(std::in_place_index<0>, std::move(value)) {}  // NOLINT: implicit.
+  Result(T value) : state_(std::in_place_index<0>, std::move(value)) {}      // NOLINT: implicit.
   Result(Error error) : state_(std::in_place_index<1>, std::move(error)) {}  // NOLINT: implicit.
 
   bool ok() const { return state_.index() == 0; }
@@ -114,7 +114,9 @@ class [[nodiscard]] Result<void> {
 
 using Status = Result<void>;
 
-inline Status ok_status() { return {}; }
+inline Status ok_status() {
+  return {};
+}
 
 }  // namespace quire
 
@@ -122,15 +124,15 @@ inline Status ok_status() { return {}; }
 #define QUIRE_CONCAT(a, b) QUIRE_CONCAT_INNER(a, b)
 
 // Returns the error of `expression` (a Result) from the enclosing function.
-#define QUIRE_TRY(expression)                                       \
-  do {                                                              \
-    auto quire_try_result = (expression);                           \
+#define QUIRE_TRY(expression)                                               \
+  do {                                                                      \
+    auto quire_try_result = (expression);                                   \
     if (!quire_try_result.ok()) return std::move(quire_try_result).error(); \
   } while (false)
 
 // Declares `target` from the value of `expression`, or returns its error.
-#define QUIRE_TRY_ASSIGN(target, expression)                                   \
-  auto QUIRE_CONCAT(quire_try_, __LINE__) = (expression);                      \
-  if (!QUIRE_CONCAT(quire_try_, __LINE__).ok())                                \
-    return std::move(QUIRE_CONCAT(quire_try_, __LINE__)).error();              \
+#define QUIRE_TRY_ASSIGN(target, expression)                      \
+  auto QUIRE_CONCAT(quire_try_, __LINE__) = (expression);         \
+  if (!QUIRE_CONCAT(quire_try_, __LINE__).ok())                   \
+    return std::move(QUIRE_CONCAT(quire_try_, __LINE__)).error(); \
   target = std::move(QUIRE_CONCAT(quire_try_, __LINE__)).value()

@@ -14,7 +14,9 @@ uint64_t splitmix64(uint64_t& state) {
   return z ^ (z >> 31);
 }
 
-uint64_t rotate_left(uint64_t value, int count) { return (value << count) | (value >> (64 - count)); }
+uint64_t rotate_left(uint64_t value, int count) {
+  return (value << count) | (value >> (64 - count));
+}
 
 }  // namespace
 
@@ -29,7 +31,8 @@ uint64_t split_seed(uint64_t seed, std::string_view label, uint64_t index) {
 
 Rng::Rng(uint64_t seed) {
   uint64_t state = seed;
-  for (uint64_t& word : state_) word = splitmix64(state);
+  for (uint64_t& word : state_)
+    word = splitmix64(state);
 }
 
 uint64_t Rng::next_u64() {
@@ -65,7 +68,9 @@ uint64_t Rng::between(uint64_t low, uint64_t high) {
   return low + uniform(high - low + 1);
 }
 
-double Rng::unit() { return static_cast<double>(next_u64() >> 11) * 0x1.0p-53; }
+double Rng::unit() {
+  return static_cast<double>(next_u64() >> 11) * 0x1.0p-53;
+}
 
 bool Rng::chance(double probability) {
   if (probability <= 0.0) return false;

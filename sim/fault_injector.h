@@ -1,0 +1,99 @@
+// FaultInjector: draws faults at random times for one run, within a budget, each kind on its own
+// switch (swarm testing: a seed turns some kinds on and others off). Every fault it injects is
+// undone before `heal_at`, so that a liveness check can demand recovery afterwards. Scheduled
+// faults (scenarios) call the World directly instead. See docs/io.md, "Faults".
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "io/base/rng.h"
+#include "sim/world.h"
+
+namespace quire::sim {
+
+enum class FaultKind : uint8_t {
+  partition,             // Symmetric: the nodes split into two groups.
+  asymmetric_partition,  // One direction of one link.
+  isolate,               // One node cut off from all.
+  slow_network,          // The latency tail grows for a while.
+  connection_reset,      // One live connection breaks.
+  clog,                  // One link holds its frames, then delivers them.
+  bit_flip,              // Frames flip bits in flight for a while.
+  crash,                 // A node crashes and restarts later.
+  pause,                 // A GC pause.
+  clock_skew,            // Clock drift and a wall-clock jump.
+  bit_rot,               // A durable bit flips at rest.
+  latent_sector_error,   // A sector becomes unreadable.
+  misdirected_write,     // Writes land elsewhere for a while.
+  sync_failure,          // Syncs fail (dropping dirty data) for a while.
+  full_disk,             // The disk fills up for a while.
+};
+inline constexpr size_t fault_kind_count = 15;
+
+const char* fault_kind_name(FaultKind kind);
+// Parses a name of fault_kind_name(); false if unknown.
+bool parse_fault_kind(std::string_view name, FaultKind* kind);
+
+struct FaultPlan {
+  std::array<bool, fault_kind_count> enabled{};
+  // Mean time between two faults (exponential).
+  Duration mean_interval = Duration::seconds(2);
+  // How long a transient fault (partition, pause, clog, window of disk faults) lasts at most.
+  Duration duration_max = Duration::seconds(4);
+  // Budget: at most this many nodes are faulty at once (down, paused, cut off). Disk corruption
+  // strikes only the first `max_faulty_nodes` nodes of a drawn order, so that a majority of
+  // copies of every block stays intact.
+  size_t max_faulty_nodes = 1;
+  // Inclusive bounds of clock drift drawn by clock_skew.
+  int64_t drift_ppm_max = 200;
+  Duration wall_clock_jump_max = Duration::seconds(10);
+
+  bool on(FaultKind kind) const { return enabled[static_cast<size_t>(kind)]; }
+  void set(FaultKind kind, bool value = true) { enabled[static_cast<size_t>(kind)] = value; }
+  void enable_all() { enabled.fill(true); }
+  // A random subset of kinds (each on with probability one half) and rates.
+  static FaultPlan swarm(Rng& rng);
+  std::string describe() const;
+};
+
+class FaultInjector {
+ public:
+  // REQUIRES: the world outlives the injector.
+  FaultInjector(World& world, FaultPlan plan, uint64_t seed);
+
+  // Schedules faults from `begin` until `heal_at`, when everything heals and every crashed node
+  // restarts.
+  void schedule(Instant begin, Instant heal_at);
+  const FaultPlan& plan() const { return plan_; }
+  // One line per injected fault, in order (also in the world's trace).
+  const std::vector<std::string>& log() const { return log_; }
+  uint64_t injected(FaultKind kind) const { return counts_[static_cast<size_t>(kind)]; }
+  // The nodes whose disks may be corrupted.
+  const std::vector<size_t>& disk_fault_nodes() const { return disk_fault_nodes_; }
+
+ private:
+  void inject_next();
+  void inject(FaultKind kind);
+  bool take_budget(size_t node);  // False if the node is already faulty or the budget is spent.
+  void release_budget(size_t node);
+  size_t random_node() { return static_cast<size_t>(rng_.uniform(world_.node_count())); }
+  Duration random_duration();
+  void note(FaultKind kind, std::string text);
+  void heal_everything();
+
+  World& world_;
+  FaultPlan plan_;
+  Rng rng_;
+  Instant heal_at_;
+  std::vector<bool> faulty_;
+  std::vector<size_t> disk_fault_nodes_;
+  std::vector<std::string> log_;
+  std::array<uint64_t, fault_kind_count> counts_{};
+  std::vector<uint64_t> original_capacity_;
+};
+
+}  // namespace quire::sim
