@@ -1,0 +1,135 @@
+// RealNetwork: io::Network over TCP/IPv4. Sockets are non-blocking and registered once in the
+// loop's epoll set, edge-triggered; a fiber tries the syscall first and parks only after EAGAIN,
+// so no edge is ever missed. TCP_NODELAY is on: frames are small and latency matters more than
+// packet count.
+//
+// Framing: a u32 little-endian payload length, then the payload. A received length above
+// io::max_frame_size_bytes breaks the connection (receive() fails with `closed` and says why).
+//
+// Backpressure: send() appends the frame to a user-space buffer and writes what the kernel takes;
+// the loop writes the rest when the socket turns writable. send() first suspends while that
+// buffer holds more than RealRuntimeOptions::connection_send_buffer_bytes_max, so a slow reader
+// slows its writers instead of growing memory. receive() reads from the socket only when the
+// caller wants a frame, so the kernel's window pushes back on a fast writer.
+// See docs/io.md, "Real runtime".
+#pragma once
+
+#include <netinet/in.h>
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "io/network.h"
+#include "io/real/byte_queue.h"
+#include "io/real/event_loop.h"
+#include "io/real/unique_fd.h"
+#include "io/sync.h"
+
+namespace quire::io::real {
+
+// One TCP connection. Lifecycle: made by RealNetwork::connect() or TcpListener::accept(); close()
+// or the destructor ends it. Methods that wait suspend the calling fiber.
+class TcpConnection final : public Connection, private EventSource {
+ public:
+  // Takes a connected (or connecting) non-blocking socket and adds it to the epoll set.
+  // Errors: io_error.
+  static Result<std::unique_ptr<TcpConnection>> adopt(Runtime& runtime, EventLoop& loop,
+                                                      UniqueFd fd, std::string peer,
+                                                      size_t send_buffer_bytes_max);
+  ~TcpConnection() override;
+
+  // Suspends while the send buffer is over its bound. Errors: closed, invalid_argument.
+  Status send(ByteView frame) override;
+  // Frames that arrived complete before the peer closed are still delivered, then `closed`.
+  // Errors: closed, timeout.
+  Result<Bytes> receive(Instant deadline = Instant::max()) override;
+  // Writes what the kernel takes of the send buffer without waiting, then closes the socket;
+  // the rest is dropped. Wakes every fiber waiting here with `closed`.
+  void close() override;
+  std::string peer() const override { return peer_; }
+
+  // Used by connect(): waits until the non-blocking connect finished. Errors: refused, timeout.
+  Status finish_connect(Instant deadline);
+  size_t send_buffer_size_bytes() const { return outgoing_.size(); }
+
+ private:
+  void on_events(uint32_t events) override;
+  // Writes from the send buffer until it is empty or the socket would block.
+  void flush();
+  // Reads what the socket has into the receive buffer. False when the caller must wait for
+  // readability (EAGAIN); true after progress, end of file or an error.
+  bool fill();
+  // Marks the connection unusable (peer gone, reset, protocol violation) and wakes every waiter.
+  void break_with(std::string reason);
+  Error closed_error() const;
+  TcpConnection(Runtime& runtime, EventLoop& loop, UniqueFd fd, std::string peer,
+                size_t send_buffer_bytes_max);
+
+  EventLoop& loop_;
+  UniqueFd fd_;
+  std::string peer_;
+  size_t send_buffer_bytes_max_;
+  ByteQueue incoming_;
+  ByteQueue outgoing_;
+  WaitQueue readers_;  // Fibers in receive() waiting for bytes.
+  WaitQueue writers_;  // Fibers in send() waiting for room, or connect waiting for the handshake.
+  bool watched_ = false;
+  bool closed_here_ = false;
+  bool write_blocked_ = false;  // The last write hit EAGAIN; EPOLLOUT resumes flushing.
+  bool peer_finished_ = false;  // The peer closed (FIN or reset): sending is pointless.
+  bool end_of_stream_ = false;  // Read returned 0 or failed: no more bytes will come.
+  std::string broken_reason_;   // Non-empty once the connection broke.
+};
+
+class TcpListener final : public Listener, private EventSource {
+ public:
+  // Takes a listening non-blocking socket bound to `port` and adds it to the epoll set.
+  // Errors: io_error.
+  static Result<std::unique_ptr<TcpListener>> adopt(Runtime& runtime, EventLoop& loop, UniqueFd fd,
+                                                    uint16_t port, size_t send_buffer_bytes_max);
+  ~TcpListener() override;
+
+  // Suspends until a peer connects. Errors: closed, io_error (out of descriptors).
+  Result<std::unique_ptr<Connection>> accept() override;
+  // Wakes a fiber waiting in accept() with `closed`.
+  void close() override;
+  // The port actually bound: the one asked for, or the one the kernel picked for port 0.
+  uint16_t port() const { return port_; }
+
+ private:
+  TcpListener(Runtime& runtime, EventLoop& loop, UniqueFd fd, uint16_t port,
+              size_t send_buffer_bytes_max);
+  void on_events(uint32_t events) override;
+
+  Runtime& runtime_;
+  EventLoop& loop_;
+  UniqueFd fd_;
+  uint16_t port_;
+  size_t send_buffer_bytes_max_;
+  WaitQueue acceptors_;
+  bool watched_ = false;
+  bool closed_ = false;
+};
+
+class RealNetwork final : public Network {
+ public:
+  RealNetwork(Runtime& runtime, EventLoop& loop, size_t send_buffer_bytes_max);
+
+  // SO_REUSEADDR; port 0 picks a free port (TcpListener::port()). Errors: already_exists (port
+  // in use), invalid_argument (host not numeric IPv4 nor "localhost"), io_error.
+  Result<std::unique_ptr<Listener>> listen(const Address& address) override;
+  // Errors: refused (ECONNREFUSED, unreachable), timeout (deadline, or the kernel's SYN
+  // retries ran out), invalid_argument, io_error.
+  Result<std::unique_ptr<Connection>> connect(const Address& address, Instant deadline) override;
+
+ private:
+  Runtime& runtime_;
+  EventLoop& loop_;
+  size_t send_buffer_bytes_max_;
+};
+
+// 127.0.0.1 for "localhost", else a numeric IPv4 address. Errors: invalid_argument.
+Result<sockaddr_in> resolve_ipv4(const Address& address);
+
+}  // namespace quire::io::real
