@@ -46,7 +46,10 @@ TEST(Tidy, EveryPlantedViolationIsReported) {
   write(root / "store/b.cc", "#include <chrono>\nauto t = std::chrono::steady_clock::now();\n");
   write(root / "sim/c.cc", "int x = rand();\n");
   write(root / "harness/d.cc", "const char* home = getenv(\"HOME\");\n");
-  write(root / "store/e.cc", "#include <unistd.h>\nint g(int fd) { return fsync(fd); }\n");
+  write(root / "store/e.cc",
+        "#include <unistd.h>\nint g(int fd) { return fsync(fd); }\nint h() { return ::open(\"x\", "
+        "0); }\n"
+        "auto d = disk.open(path);\n");
   write(root / "engine/core/f.h", "#include \"engine/codec.pb.h\"\n#include \"store/journal.h\"\n");
   write(root / "engine/g.cc", "void h() { try { } catch (...) { } }\n");
   write(root / "engine/h.cc", "void h() { try { } catch (...) { cleanup(); throw; } }\n");
@@ -67,6 +70,7 @@ TEST(Tidy, EveryPlantedViolationIsReported) {
   }
   // A rethrowing catch-all, io/real/ itself, and strings and comments are allowed.
   EXPECT_EQ(outcome.output.find("engine/h.cc"), std::string::npos) << outcome.output;
+  EXPECT_EQ(outcome.output.find("store/e.cc:4"), std::string::npos) << outcome.output;
   EXPECT_EQ(outcome.output.find("io/real/k.cc"), std::string::npos) << outcome.output;
   EXPECT_EQ(outcome.output.find("engine/l.cc"), std::string::npos) << outcome.output;
   fs::remove_all(root);

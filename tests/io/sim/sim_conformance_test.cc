@@ -18,9 +18,15 @@ struct SimCase {
 std::vector<SimCase> sim_cases() {
   std::vector<SimCase> cases;
   for (const ConformanceCheck& check : conformance_checks()) {
-    for (uint64_t seed : {1, 2, 3}) cases.push_back({check, seed});
+    for (uint64_t seed : {1, 2, 3})
+      cases.push_back({check, seed});
   }
   return cases;
+}
+
+// Names the case in ctest's listing instead of dumping its bytes.
+void PrintTo(const SimCase& test_case, std::ostream* out) {
+  *out << test_case.check.name << " seed " << test_case.seed;
 }
 
 class SimConformance : public testing::TestWithParam<SimCase> {};
@@ -29,8 +35,9 @@ TEST_P(SimConformance, Check) {
   const SimCase& test_case = GetParam();
   sim::World world(sim::WorldOptions{.seed = test_case.seed});
   bool finished = false;
-  const NetworkSetup setup{io::Address{"n0", 9000},
-                           [](io::Listener&) { return io::Address{"n0", 9000}; }};
+  const NetworkSetup setup{io::Address{"n0", 9000}, [](io::Listener&) {
+                             return io::Address{"n0", 9000};
+                           }};
   world.add_node("n0", [&](io::Runtime& runtime) {
     test_case.check.body(runtime, setup);
     finished = true;
