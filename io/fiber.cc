@@ -83,6 +83,10 @@ void Scheduler::spawn(std::string name, std::function<void()> body) {
   raw->self = context::fiber(std::allocator_arg, StackAllocator(stack_size_bytes_),
                              [raw, body = std::move(body)](context::fiber&& caller) mutable {
                                raw->caller = std::move(caller);
+                               // Boost 1.74's ucontext backend (Sanitize builds) unwinds a
+                               // fiber that never ran by starting it; fcontext does not. Either
+                               // way the body must not run while its node dies.
+                               if (raw->owner_.killing()) return std::move(raw->caller);
                                try {
                                  body();
                                } catch (const context::detail::forced_unwind&) {
