@@ -46,6 +46,10 @@ Result<std::unique_ptr<RealRuntime>> RealRuntime::create(RealRuntimeOptions opti
     QUIRE_TRY_ASSIGN(runtime->disk_,
                      RealDisk::create(*runtime, *runtime->loop_, runtime->options_.data_directory,
                                       backend, runtime->options_.io_uring_entries));
+    const RealDisk& disk = *runtime->disk_;
+    runtime->trace(concat("disk ", disk.root(), " on ", std::string_view(disk.backend_name()),
+                          disk.fallback_reason().empty() ? "" : " (io_uring unavailable: ",
+                          disk.fallback_reason(), disk.fallback_reason().empty() ? "" : ")"));
   }
   return runtime;
 }
