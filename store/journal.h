@@ -1,0 +1,262 @@
+// Journal: the store as the replication engine sees it. One journal file (journal_file.h), its
+// HALog directory (halog_writer.h) and its snapshot directory, all on one io::Disk, under
+// JournalOptions::directory. See store/README.md ("API for the engine") and docs/format.md.
+//
+// States. The journal holds a committed state (root(), the last commit point), and on top of it
+// at most one uncommitted write set ("held"): sealed by this member as leader, or laid down block
+// by block as follower. On a leader a pending layer of puts and removes sits on top of both.
+//
+//   leader:   put/remove ... seal(term, time) -> WriteSet   [more puts go into a new pending layer]
+//             prepare(root) -> commit(root)  |  rollback()
+//   follower: lay_down(block) ... prepare(root) -> commit(root)  |  rollback()
+//   resync:   replay(HALogReader)            rebuild: begin_install / install_chunk / finish_install
+//
+// Durability. seal and lay_down write unsynced. prepare syncs the journal and the HALog (the
+// write set is then durable: a member may vote YES). commit appends the closing root block to the
+// HALog, writes the root block into its slot and syncs the journal: the commit point is durable
+// when commit returns. Below the committed end offset no byte ever changes (only the two root
+// slots at the head are rewritten); the journal never reclaims space.
+//
+// Failed syncs. A sync that fails may have dropped the data it was asked to persist (Linux
+// fsync semantics). The journal then refuses every further write with io_error (failed() is
+// true) until it is reopened, which recovers from what the disk really holds.
+//
+// Recovery (open): picks the valid root slot with the highest counter N; truncates the file to
+// root N's end; then reconciles the HALogs: an HALog N+1 that is complete (its closing root was
+// written at COMMIT, so the quorum decided) is replayed to roll the journal forward to N+1, and
+// the check repeats; any other HALog past the journal's counter is deleted (a write set that
+// never committed); an HALog N that lost its closing root block gets it back from root N.
+// recovery_notes() says what open did.
+//
+// Fibers. Every call that returns Result or Status may suspend (it goes through io::Disk).
+// Mutating calls (put, remove, seal, lay_down, prepare, commit, rollback, replay, install,
+// repair, purge) must not overlap one another: the engine's driver serializes them (asserted).
+// Reads of committed state (get, scan, view, read_raw, read_halog) may run from other fibers at
+// any time: committed bytes never change, so they need no lock. A ReadView stays valid while the
+// Journal lives.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "io/base/bytes.h"
+#include "io/base/checksum.h"
+#include "io/base/ids.h"
+#include "io/base/result.h"
+#include "io/disk.h"
+#include "store/btree.h"
+#include "store/btree_update.h"
+#include "store/halog_reader.h"
+#include "store/halog_writer.h"
+#include "store/journal_file.h"
+#include "store/node_cache.h"
+#include "store/pending_layer.h"
+#include "store/record_reader.h"
+#include "store/root_block.h"
+
+namespace quire::store {
+
+struct JournalOptions {
+  // Where the journal lives on the disk; "" is the data directory itself. Created if missing
+  // (one level).
+  std::string directory;
+  // The size of the write-cache blocks this member fills as leader. Followers accept any.
+  uint32_t write_cache_block_size_bytes = format::write_cache_block_size_bytes_default;
+  // The largest encoded B+tree node; must fit a block.
+  uint32_t node_size_bytes_max = 4096;
+  // Values up to this size live in their leaf; longer ones go out of line into chunk records.
+  uint32_t value_inline_bytes_max = 512;
+  uint32_t key_size_bytes_max = 1024;
+  uint64_t value_size_bytes_max = 16u << 20;
+  // The bound of the decoded-node cache.
+  uint64_t node_cache_bytes_max = 64u << 20;
+
+  // Errors: invalid_argument naming the first setting out of bounds.
+  Status validate() const;
+};
+
+// One write set as the leader streams it: the exact bytes of each block, in order, and the root
+// block it proposes (term and commit time as sealed; a new leader may re-propose the same blocks
+// under its own term).
+struct WriteSet {
+  CommitCounter commit_counter;
+  std::vector<Bytes> blocks;
+  RootBlock root;
+};
+
+class Journal;
+class HeldWriteSet;
+class PrefixInstall;
+
+// A read-only view of one commit point. Cheap to copy. REQUIRES: the Journal outlives it.
+class ReadView {
+ public:
+  const RootBlock& root() const { return root_; }
+  Result<std::optional<Value>> get(ByteView key) const;
+  // Entries with begin <= key < end (empty end: no bound) in key order, at most `limit`.
+  Result<std::vector<Entry>> scan(ByteView begin, ByteView end, size_t limit) const;
+
+ private:
+  friend class Journal;
+  ReadView(RecordReader& reader, const RootBlock& root) : reader_(&reader), root_(root) {}
+
+  RecordReader* reader_;
+  RootBlock root_;
+};
+
+class Journal {
+ public:
+  // Opens (and recovers) the journal under options.directory, creating commit point 0 when there
+  // is none. Errors: invalid_argument (options), corruption (no usable root block: rebuild from
+  // a peer), io_error.
+  static Result<std::unique_ptr<Journal>> open(io::Disk& disk, const JournalOptions& options);
+  ~Journal();
+  Journal(const Journal&) = delete;
+  Journal& operator=(const Journal&) = delete;
+
+  // ---- Committed state ----
+  const RootBlock& root() const { return root_; }
+  CommitCounter commit_counter() const { return root_.commit_counter; }
+  Result<std::optional<Value>> get(ByteView key);
+  Result<std::vector<Entry>> scan(ByteView begin, ByteView end, size_t limit);
+  ReadView committed_view();
+  // The commit point `counter` (historical reads). Errors: not_found past the commit counter
+  // (or an index entry missing), checksum_mismatch from the commit-record index.
+  Result<ReadView> view(CommitCounter counter);
+
+  // ---- Leader: the pending layer ----
+  // Errors: invalid_argument (key or value too long). Versions: a pending write will carry the
+  // counter of the write set it is sealed into.
+  Status put(ByteView key, ByteView value);
+  Status remove(ByteView key);
+  // The key as the next seal would leave it: pending layer, then the sealed write set, then the
+  // committed state. A pending value's version is the counter it will commit at.
+  Result<std::optional<Value>> get_pending(ByteView key);
+  bool has_pending() const { return !pending_.empty(); }
+  uint64_t pending_size_bytes() const { return pending_.size_bytes(); }
+  size_t pending_count() const { return pending_.size(); }
+  // Turns the pending layer into write set commit_counter()+1: writes its blocks (unsynced) to
+  // the journal and to HALog counter+1, and returns them with the proposed root block. Puts
+  // after this go into a fresh pending layer on top of the sealed tree. On an error nothing is
+  // held and the pending layer is kept. REQUIRES: no uncommitted write set is held (commit or
+  // roll back the last one first). Errors: no_space, io_error, invalid_argument (a value too
+  // long for the block size), checksum_mismatch (a node read on the way).
+  Result<WriteSet> seal(Term term, int64_t commit_time_ns);
+
+  // ---- Follower ----
+  // Checks one block of write set commit_counter()+1 (checksum, counter, sequence and offset
+  // continuity, one term per write set) and writes it at its offset in the journal and to the
+  // HALog of that counter (unsynced). A block already held with equal bytes is accepted again
+  // (a re-formed pipeline restarts the write set). Errors: checksum_mismatch / corruption
+  // (bad block), invalid_argument (a block that does not continue the held write set, or
+  // conflicts with it), no_space, io_error.
+  // REQUIRES: nothing sealed by this member and no pending layer (roll back first).
+  Status lay_down(ByteView block);
+
+  // ---- Both: two-phase commit ----
+  // The counter of the held uncommitted write set, if any.
+  std::optional<CommitCounter> uncommitted_counter() const;
+  // Checks that the held write set is whole and is the one `proposed` describes (counter, begin
+  // and end offsets, block count, write-set hash; for a sealed or already prepared one, the same
+  // trees), then syncs journal and HALog. Errors: unavailable (nothing or not all held),
+  // invalid_argument (another write set), io_error (then failed()).
+  Status prepare(const RootBlock& proposed);
+  // Commits the held write set as `root`, which may differ from the proposal only in term and
+  // commit time: appends it to the HALog, writes it into its slot, syncs. Prepares first if
+  // prepare was not called. A repeated commit of the current root is accepted. Errors: as
+  // prepare, plus no_space (the HALog append; nothing changed, commit may be retried).
+  Status commit(const RootBlock& root);
+  // Drops the held write set and the pending layer: truncates to the committed end and deletes
+  // the HALog of the uncommitted counter.
+  Status rollback();
+  // The blocks of the held write set, exactly as written (a new leader re-streams them).
+  Result<std::vector<Bytes>> uncommitted_blocks();
+
+  // ---- Resync: HALogs ----
+  // Counters of the HALog files present, ascending (includes an uncommitted one being written).
+  Result<std::vector<CommitCounter>> halog_counters();
+  // The whole HALog file of a committed counter, checked complete. Errors: not_found,
+  // corruption (torn), checksum_mismatch (corrupt), io_error.
+  Result<Bytes> read_halog(CommitCounter counter);
+  // Applies a complete HALog of commit point commit_counter()+1: lays its blocks down, writes
+  // this member's own (identical) HALog, commits its closing root block. The journal ends
+  // byte-identical to the writer's. Errors: invalid_argument (the HALog does not follow this
+  // commit point), and those of lay_down and commit. REQUIRES: nothing held or pending.
+  Status replay(const HALogReader& halog);
+  // Deletes the HALogs of counters <= `counter`. REQUIRES: counter <= commit_counter().
+  Status purge_halogs_through(CommitCounter counter);
+  std::string halog_path(CommitCounter counter) const;
+
+  // ---- Rebuild and read repair ----
+  // Bytes [offset, offset + length) of the committed data region, unverified (the receiver
+  // checks the blocks). Errors: invalid_argument outside [data region begin, committed end).
+  Result<Bytes> read_raw(uint64_t offset, uint64_t length);
+  // Rewrites committed bytes in place after checking them: `bytes` must be exactly one record
+  // that verifies at `offset` (read repair of a record whose checksum failed), or one or more
+  // whole blocks starting at `offset`. Then syncs. Errors: checksum_mismatch / corruption (the
+  // bytes do not check), invalid_argument (not inside the committed region), io_error.
+  Status repair(uint64_t offset, ByteView bytes);
+  // Rebuild: replaces this journal by a peer's committed prefix at `root`. Chunks of the peer's
+  // data region [format::data_region_begin_offset, root.end_offset) arrive in order through
+  // install_chunk (any sizes); blocks are verified as they complete. finish_install writes the
+  // root block, syncs and renames the new file into place, then deletes HALogs past root's
+  // counter. Until then the old journal keeps serving reads; abort_install (or a crash) leaves it
+  // as it was. The peer keeps committing meanwhile: its committed bytes never change.
+  // REQUIRES: nothing held or pending.
+  Status begin_install(const RootBlock& root);
+  Status install_chunk(uint64_t offset, ByteView bytes);
+  Status finish_install();
+  void abort_install();
+
+  // ---- Status ----
+  bool failed() const { return failed_; }
+  const std::vector<std::string>& recovery_notes() const { return recovery_notes_; }
+  const JournalOptions& options() const { return options_; }
+  io::Disk& disk() { return disk_; }
+  NodeCache& node_cache() { return cache_; }
+  std::string journal_path() const;
+  std::string snapshot_directory() const;
+
+ private:
+  Journal(io::Disk& disk, const JournalOptions& options, std::unique_ptr<JournalFile> file,
+          const RootBlock& root);
+
+  // journal.cc: recovery and reads.
+  Status recover();
+  Status reconcile_halogs();
+  Status restore_closing_root(CommitCounter counter, const HALogScan& scan);
+  Status check_writable() const;
+  Address pending_base_tree() const;
+
+  // journal_write.cc: write sets and the two-phase commit.
+  Result<WriteSet> seal_layer(const PendingLayer& layer, Term term, int64_t commit_time_ns);
+  Status lay_down_block(ByteView block, bool write_halog);
+  Status check_proposal(const RootBlock& proposed) const;
+  Status make_durable();
+  Status commit_held(const RootBlock& root);
+  Status sync_journal();
+  Status drop_held();
+  Status replay_blocks(const HALogReader& halog, bool write_halog);
+
+  io::Disk& disk_;
+  JournalOptions options_;
+  std::unique_ptr<JournalFile> file_;
+  NodeCache cache_;
+  RecordReader reader_;
+  RootBlock root_;
+  std::unique_ptr<HeldWriteSet> held_;
+  PendingLayer pending_;
+  const PendingLayer* sealing_ = nullptr;  // The layer a seal in progress is writing.
+  std::unique_ptr<PrefixInstall> install_;
+  bool failed_ = false;
+  bool mutating_ = false;
+  std::vector<std::string> recovery_notes_;
+};
+
+// The commit-record index key of `counter`: 8 bytes, big-endian, so key order is counter order.
+Bytes commit_index_key(CommitCounter counter);
+
+}  // namespace quire::store

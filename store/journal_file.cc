@@ -1,0 +1,73 @@
+#include "store/journal_file.h"
+
+#include <optional>
+
+#include "io/base/text.h"
+
+namespace quire::store {
+
+uint64_t JournalFile::slot_offset(CommitCounter counter) {
+  return (counter.value() % format::root_slot_count) * format::root_slot_size_bytes;
+}
+
+Status JournalFile::create(io::Disk& disk, const std::string& install_path,
+                           const std::string& path, const RootBlock& root) {
+  QUIRE_ASSERT(root.end_offset == format::data_region_begin_offset);
+  QUIRE_TRY_ASSIGN(const std::unique_ptr<io::File> file,
+                   disk.open(install_path, io::OpenMode::create_or_open));
+  QUIRE_TRY(file->truncate(0));
+  Bytes head(format::data_region_begin_offset, 0);
+  const EncodedRootBlock encoded = encode_root_block(root);
+  std::copy(encoded.begin(), encoded.end(),
+            head.begin() + static_cast<std::ptrdiff_t>(slot_offset(root.commit_counter)));
+  QUIRE_TRY(file->write(0, head));
+  QUIRE_TRY(file->sync());
+  return disk.rename(install_path, path);
+}
+
+Result<std::unique_ptr<JournalFile>> JournalFile::open(io::Disk& disk, const std::string& path) {
+  QUIRE_TRY_ASSIGN(std::unique_ptr<io::File> file, disk.open(path, io::OpenMode::read_write));
+  return std::unique_ptr<JournalFile>(new JournalFile(std::shared_ptr<io::File>(std::move(file))));
+}
+
+Result<RootBlock> JournalFile::newest_root(std::vector<std::string>& notes) {
+  QUIRE_TRY_ASSIGN(const uint64_t file_size, file_->size());
+  std::optional<RootBlock> best;
+  for (uint64_t slot = 0; slot < format::root_slot_count; slot++) {
+    const uint64_t offset = slot * format::root_slot_size_bytes;
+    Bytes bytes(format::root_block_size_bytes);
+    auto read = file_->read(offset, bytes);
+    if (!read.ok()) {
+      notes.push_back(concat("root slot ", slot, " unreadable: ", read.error().message()));
+      continue;
+    }
+    auto root = decode_root_block(ByteView(bytes).first(*read));
+    if (!root.ok()) {
+      notes.push_back(concat("root slot ", slot, " refused: ", root.error().message()));
+      continue;
+    }
+    if (slot_offset(root->commit_counter) != offset) {
+      notes.push_back(concat("root slot ", slot, " holds commit counter ", root->commit_counter,
+                             ", which belongs in the other slot"));
+      continue;
+    }
+    if (root->end_offset > file_size) {
+      notes.push_back(concat("root slot ", slot, " (commit counter ", root->commit_counter,
+                             ") ends at ", root->end_offset, " past the file's ", file_size,
+                             " bytes"));
+      continue;
+    }
+    if (!best.has_value() || root->commit_counter > best->commit_counter) best = *root;
+  }
+  if (!best.has_value()) {
+    return Error(ErrorCode::corruption, "no root slot of the journal holds a usable root block");
+  }
+  return *best;
+}
+
+Status JournalFile::write_root(const RootBlock& root) {
+  const EncodedRootBlock encoded = encode_root_block(root);
+  return file_->write(slot_offset(root.commit_counter), encoded);
+}
+
+}  // namespace quire::store
