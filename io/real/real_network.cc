@@ -240,7 +240,8 @@ void TcpConnection::on_events(uint32_t events) {
   QUIRE_ASSERT(!closed_here_);  // close() removes the socket from the epoll set.
   // The protocol never half-closes, so a FIN means the peer closed the whole connection.
   if (events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR)) peer_finished_ = true;
-  if (events & (EPOLLOUT | EPOLLHUP | EPOLLERR)) {
+  // Senders parked on a full buffer learn of a FIN at once, not when the reset follows.
+  if (events & (EPOLLOUT | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) {
     write_blocked_ = false;
     if (broken_reason_.empty()) flush();
     writers_.notify_all();
