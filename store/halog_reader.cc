@@ -34,7 +34,14 @@ class HALogScanner {
     if (bytes_.size() < format::halog_header_size_bytes + 2 * format::root_block_size_bytes) {
       return false;
     }
-    return decode_root_block(bytes_.last(format::root_block_size_bytes)).ok();
+    // A root block at the very end is not enough: the last record of a block can be an encoded
+    // root block (the commit-record index stores them). A closing root also describes exactly
+    // the bytes between the opening root and itself.
+    const auto root = decode_root_block(bytes_.last(format::root_block_size_bytes));
+    const uint64_t block_bytes =
+        bytes_.size() - format::halog_header_size_bytes - 2 * format::root_block_size_bytes;
+    return root.ok() && root->end_offset - root->write_set_begin_offset == block_bytes &&
+           block_bytes > 0;
   }
 
   bool read_header() {
