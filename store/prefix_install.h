@@ -13,6 +13,7 @@
 #include "io/base/bytes.h"
 #include "io/base/result.h"
 #include "io/disk.h"
+#include "store/block_stream_verifier.h"
 #include "store/root_block.h"
 
 namespace quire::store {
@@ -36,14 +37,10 @@ class PrefixInstall {
 
  private:
   PrefixInstall(std::unique_ptr<io::File> file, std::string path, const RootBlock& root);
-  Status verify_buffered_blocks();
-
   std::unique_ptr<io::File> file_;
   std::string path_;
   RootBlock root_;
-  uint64_t next_offset_;    // Of the next byte expected.
-  uint64_t buffer_offset_;  // File offset of buffer_[0]: the start of an incomplete block.
-  Bytes buffer_;
+  BlockStreamVerifier verifier_;
 };
 
 }  // namespace quire::store

@@ -99,11 +99,14 @@ inline std::string key_of(uint64_t index) {
   return buffer;
 }
 
+// A value of `size` bytes that differs for every index (it starts with the index).
 inline std::string value_of(uint64_t index, size_t size) {
-  std::string value(size, 'a');
-  for (size_t at = 0; at < size; at++) {
+  std::string value = std::to_string(index) + ":";
+  value.resize(std::max(size, value.size()), 'a');
+  for (size_t at = value.find(':') + 1; at < value.size(); at++) {
     value[at] = static_cast<char>('a' + (index * 31 + at * 7) % 26);
   }
+  value.resize(size);
   return value;
 }
 

@@ -1,0 +1,124 @@
+#include "store/quorum_state.h"
+
+#include <algorithm>
+
+#include "io/base/checksum.h"
+#include "io/base/text.h"
+
+namespace quire::store {
+namespace {
+
+namespace field = format::quorum_state_field;
+
+Bytes encode(const QuorumState& state, uint64_t sequence) {
+  Bytes bytes;
+  bytes.reserve(format::quorum_state_record_size_bytes);
+  ByteWriter writer(bytes);
+  writer.u64(format::quorum_state_magic);
+  writer.u16(format::version);
+  writer.u16(static_cast<uint16_t>(format::quorum_state_record_size_bytes));
+  writer.u32(0);
+  writer.u64(sequence);
+  writer.u64(state.current_term.value());
+  writer.u32(state.voted_for.value());
+  writer.u8(state.prepared.has_value() ? 1 : 0);
+  writer.zeros(3);
+  if (state.prepared.has_value()) {
+    append_root_block(bytes, *state.prepared);
+  } else {
+    writer.zeros(format::root_block_size_bytes);
+  }
+  writer.zeros(field::checksum - field::reserved_tail);
+  QUIRE_ASSERT(bytes.size() == field::checksum);
+  writer.u64(checksum64(bytes));
+  QUIRE_ASSERT(bytes.size() == format::quorum_state_record_size_bytes);
+  return bytes;
+}
+
+struct Decoded {
+  QuorumState state;
+  uint64_t sequence = 0;
+};
+
+Result<Decoded> decode(ByteView bytes) {
+  ByteReader reader(bytes);
+  const uint64_t magic = reader.u64();
+  const uint16_t version = reader.u16();
+  const uint16_t size = reader.u16();
+  if (magic != format::quorum_state_magic ||
+      load_le<uint64_t>(bytes.data() + field::checksum) != checksum64(bytes.first(field::checksum))) {
+    return Error(ErrorCode::checksum_mismatch, "quorum-state record fails its checksum");
+  }
+  if (version != format::version || size != format::quorum_state_record_size_bytes) {
+    return Error(ErrorCode::corruption, concat("quorum-state record of version ", version));
+  }
+  reader.skip(4);
+  Decoded decoded;
+  decoded.sequence = reader.u64();
+  decoded.state.current_term = Term(reader.u64());
+  decoded.state.voted_for = NodeId(reader.u32());
+  const uint8_t has_prepared = reader.u8();
+  if (has_prepared > 1) return Error(ErrorCode::corruption, "quorum-state flag out of range");
+  if (has_prepared == 1) {
+    QUIRE_TRY_ASSIGN(const RootBlock root, decode_root_block(bytes.subspan(field::prepared_root)));
+    decoded.state.prepared = root;
+  }
+  return decoded;
+}
+
+}  // namespace
+
+Result<std::unique_ptr<QuorumStateFile>> QuorumStateFile::open(io::Disk& disk, std::string path) {
+  QUIRE_TRY_ASSIGN(std::unique_ptr<io::File> file, disk.open(path, io::OpenMode::create_or_open));
+  std::unique_ptr<QuorumStateFile> state_file(new QuorumStateFile(std::move(file)));
+  QUIRE_TRY(state_file->load());
+  return state_file;
+}
+
+Status QuorumStateFile::load() {
+  std::optional<Decoded> best;
+  bool damaged = false;
+  std::string damage;
+  for (uint64_t slot = 0; slot < 2; slot++) {
+    Bytes bytes(format::quorum_state_record_size_bytes, 0);
+    QUIRE_TRY_ASSIGN(const size_t count,
+                     file_->read(slot * format::quorum_state_slot_size_bytes, bytes));
+    (void)count;  // A short file reads as zeros past its end: an empty slot.
+    if (std::all_of(bytes.begin(), bytes.end(), [](uint8_t byte) { return byte == 0; })) continue;
+    auto decoded = decode(bytes);
+    if (!decoded.ok() || decoded->sequence % 2 != slot) {
+      damaged = true;
+      damage = decoded.ok() ? "a record in the wrong slot" : decoded.error().message();
+      continue;
+    }
+    if (!best.has_value() || decoded->sequence > best->sequence) best = *decoded;
+  }
+  if (!best.has_value()) {
+    if (damaged) {
+      return Error(ErrorCode::corruption, concat("quorum state: no valid record (", damage, ")"));
+    }
+    return ok_status();
+  }
+  state_ = best->state;
+  sequence_ = best->sequence;
+  return ok_status();
+}
+
+Status QuorumStateFile::store(const QuorumState& state) {
+  if (failed_) {
+    return Error(ErrorCode::io_error, "the quorum-state file failed a sync; reopen it");
+  }
+  const uint64_t sequence = sequence_ + 1;
+  const Bytes bytes = encode(state, sequence);
+  QUIRE_TRY(file_->write((sequence % 2) * format::quorum_state_slot_size_bytes, bytes));
+  Status synced = file_->sync();
+  if (!synced.ok()) {
+    failed_ = true;
+    return synced;
+  }
+  state_ = state;
+  sequence_ = sequence;
+  return ok_status();
+}
+
+}  // namespace quire::store
