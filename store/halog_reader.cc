@@ -147,6 +147,7 @@ class HALogScanner {
 
   HALogScan finish() {
     scan_.write_set_hash = hash_.digest();
+    scan_.last_block_seen = saw_last_block_;
     if (scan_.state != HALogState::complete) scan_.closing_root.reset();
     QUIRE_ASSERT((scan_.state == HALogState::complete) == scan_.problem.empty());
     return std::move(scan_);

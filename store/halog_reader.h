@@ -38,6 +38,7 @@ struct HALogScan {
   // [offset in the file, length) of each valid block, in order.
   std::vector<std::pair<uint64_t, uint64_t>> blocks;
   uint64_t write_set_hash = 0;  // XXH3 of the valid blocks.
+  bool last_block_seen = false;  // The valid blocks end with the write set's last block.
 };
 
 class HALogReader {

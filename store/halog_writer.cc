@@ -34,6 +34,17 @@ Result<std::unique_ptr<HALogWriter>> HALogWriter::create(io::Disk& disk, std::st
   return writer;
 }
 
+Result<std::unique_ptr<HALogWriter>> HALogWriter::reopen(io::Disk& disk, std::string path,
+                                                         CommitCounter commit_counter,
+                                                         uint64_t valid_length) {
+  QUIRE_TRY_ASSIGN(std::unique_ptr<io::File> file, disk.open(path, io::OpenMode::read_write));
+  QUIRE_TRY(file->truncate(valid_length));
+  std::unique_ptr<HALogWriter> writer(
+      new HALogWriter(std::move(file), std::move(path), commit_counter));
+  writer->size_bytes_ = valid_length;
+  return writer;
+}
+
 Status HALogWriter::append(ByteView bytes) {
   QUIRE_TRY(file_->write(size_bytes_, bytes));
   size_bytes_ += bytes.size();

@@ -35,6 +35,12 @@ class HALogWriter {
   static Result<std::unique_ptr<HALogWriter>> create(io::Disk& disk, std::string path,
                                                      const RootBlock& opening);
 
+  // Reopens the HALog of an uncommitted write set found whole at recovery, to append its closing
+  // root block later: keeps the first `valid_length` bytes (header, opening root, blocks).
+  static Result<std::unique_ptr<HALogWriter>> reopen(io::Disk& disk, std::string path,
+                                                     CommitCounter commit_counter,
+                                                     uint64_t valid_length);
+
   // Appends one block (already checked by the caller), unsynced.
   Status append_block(ByteView block);
   // Appends the closing root block, unsynced. REQUIRES: not closed yet.

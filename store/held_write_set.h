@@ -61,6 +61,10 @@ class HeldWriteSet {
   bool complete() const { return last_seen_; }
   uint64_t write_set_hash() const { return hash_.digest(); }
   HALogWriter* halog() { return halog_.get(); }
+  void attach_halog(std::unique_ptr<HALogWriter> halog) {
+    QUIRE_ASSERT(halog_ == nullptr);
+    halog_ = std::move(halog);
+  }
 
   // The root block sealed (leader) or prepared (both); commit must match it but for term/time.
   const std::optional<RootBlock>& proposed() const { return proposed_; }

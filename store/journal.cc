@@ -161,9 +161,9 @@ Status Journal::reconcile_halogs() {
       }
       continue;
     }
-    const bool follows = counter == root_.commit_counter.next() &&
-                         scan.state == HALogState::complete && *scan.opening_root == root_;
-    if (follows) {
+    const bool follows = counter == root_.commit_counter.next() && held_ == nullptr &&
+                         scan.opening_root.has_value() && *scan.opening_root == root_;
+    if (follows && scan.state == HALogState::complete) {
       // The closing root block is written at COMMIT only, after the quorum decided: the journal
       // lost its root block (a crash before it was durable, or a rotten slot). Roll forward.
       QUIRE_TRY_ASSIGN(const HALogReader halog, HALogReader::parse(std::move(bytes)));
@@ -173,10 +173,32 @@ Status Journal::reconcile_halogs() {
                                        " from its HALog"));
       continue;
     }
+    if (follows && scan.state == HALogState::torn && scan.last_block_seen) {
+      // Every block of an uncommitted write set: perhaps one this member voted YES for, which
+      // must outlive the crash. Hold it again, as if laid down; the engine commits, re-proposes
+      // or rolls it back.
+      QUIRE_TRY(recover_held_write_set(counter, bytes, scan));
+      continue;
+    }
     QUIRE_TRY(disk_.unlink(path));
     recovery_notes_.push_back(concat("deleted HALog ", counter, " (", halog_state_name(scan.state),
                                      ") past commit point ", root_.commit_counter));
   }
+  return ok_status();
+}
+
+Status Journal::recover_held_write_set(CommitCounter counter, ByteView halog_bytes,
+                                       const HALogScan& scan) {
+  MutationScope scope(mutating_);
+  for (const auto& [offset, length] : scan.blocks) {
+    QUIRE_TRY(lay_down_block(halog_bytes.subspan(offset, length), false));
+  }
+  QUIRE_ASSERT(held_ != nullptr && held_->complete());
+  QUIRE_TRY_ASSIGN(std::unique_ptr<HALogWriter> halog,
+                   HALogWriter::reopen(disk_, halog_path(counter), counter, scan.valid_length));
+  held_->attach_halog(std::move(halog));
+  recovery_notes_.push_back(concat("holds the whole uncommitted write set ", counter,
+                                   " again (", scan.blocks.size(), " blocks)"));
   return ok_status();
 }
 

@@ -22,11 +22,16 @@
 // true) until it is reopened, which recovers from what the disk really holds.
 //
 // Recovery (open): picks the valid root slot with the highest counter N; truncates the file to
-// root N's end; then reconciles the HALogs: an HALog N+1 that is complete (its closing root was
-// written at COMMIT, so the quorum decided) is replayed to roll the journal forward to N+1, and
-// the check repeats; any other HALog past the journal's counter is deleted (a write set that
-// never committed); an HALog N that lost its closing root block gets it back from root N.
-// recovery_notes() says what open did.
+// root N's end; then reconciles the HALogs, in counter order:
+//   - HALog N+1 complete (its closing root is written at COMMIT, after the quorum decided):
+//     replayed, rolling the journal forward to N+1; the rules then apply to N+2.
+//   - HALog N+1 holding every block of its write set but no closing root: the write set is held
+//     again, as if laid down (uncommitted_counter() == N+1), because this member may have voted
+//     YES for it (PREPARE synced it). The engine commits it, re-proposes it or rolls it back.
+//   - any other HALog past N (a write set that never got whole): deleted.
+//   - HALog N that lost its closing root block (not synced on its own): restored from root N.
+// The committed state after open is exactly the last durable commit point. recovery_notes()
+// says what open did.
 //
 // Fibers. Every call that returns Result or Status may suspend (it goes through io::Disk).
 // Mutating calls (put, remove, seal, lay_down, prepare, commit, rollback, replay, install,
@@ -228,6 +233,8 @@ class Journal {
   Status recover();
   Status reconcile_halogs();
   Status restore_closing_root(CommitCounter counter, const HALogScan& scan);
+  Status recover_held_write_set(CommitCounter counter, ByteView halog_bytes,
+                                const HALogScan& scan);
   Status check_writable() const;
   Address pending_base_tree() const;
 

@@ -314,6 +314,7 @@ class ModelRun {
     sealed_ = std::move(pending_);
     pending_.clear();
     proposed_ = sealed->root;
+    sealed_blocks_ = sealed->blocks;
     return true;
   }
 
@@ -365,6 +366,23 @@ class ModelRun {
       oracle_.commit(*indeterminate_);
     }
     RC_ASSERT(journal_->commit_counter() == oracle_.commit_counter());
+    // A write set found whole again is the one sealed before the crash; commit it every other
+    // time (a re-proposal), roll it back otherwise.
+    if (journal_->uncommitted_counter().has_value()) {
+      RC_ASSERT(*journal_->uncommitted_counter() == oracle_.commit_counter().next());
+      const std::optional<Oracle::Layer> layer =
+          indeterminate_.has_value() ? indeterminate_ : sealed_;
+      RC_ASSERT(layer.has_value());
+      auto blocks = journal_->uncommitted_blocks();
+      RC_ASSERT(blocks.ok());
+      RC_ASSERT(*blocks == sealed_blocks_);
+      if (reopen_count_++ % 2 == 0) {
+        RC_ASSERT(journal_->commit(*proposed_).ok());
+        oracle_.commit(*layer);
+      } else {
+        RC_ASSERT(journal_->rollback().ok());
+      }
+    }
     indeterminate_.reset();
     sealed_.reset();
     pending_.clear();
@@ -377,6 +395,8 @@ class ModelRun {
   std::optional<Oracle::Layer> sealed_;
   std::optional<RootBlock> proposed_;
   std::optional<Oracle::Layer> indeterminate_;
+  std::vector<Bytes> sealed_blocks_;
+  uint64_t reopen_count_ = 0;
   Term term_{1};
 };
 

@@ -127,6 +127,9 @@ TEST(Replication, NewLeaderReProposesUnderItsTerm) {
   // The old leader, back, rolls back its sealed write set and catches up by replay.
   old_leader.reopen();
   EXPECT_EQ(old_leader.journal->commit_counter(), CommitCounter(0));
+  // Its write set survived whole (nothing was lost at the crash): it holds it again.
+  EXPECT_EQ(old_leader.journal->uncommitted_counter(), std::optional<CommitCounter>(CommitCounter(1)));
+  ASSERT_OK(old_leader.journal->rollback());
   auto halog = HALogReader::parse(*follower.journal->read_halog(CommitCounter(1)));
   ASSERT_OK(halog);
   ASSERT_OK(old_leader.journal->replay(*halog));
