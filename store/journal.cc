@@ -48,10 +48,10 @@ Status JournalOptions::validate() const {
   if (key_size_bytes_max == 0 || key_size_bytes_max > format::key_size_bytes_max) {
     return bad_option(concat("key_size_bytes_max ", key_size_bytes_max));
   }
-  // A branch must hold at least four children of the longest separator, a leaf one entry of the
-  // longest key and inline value, and the commit-record index one root block entry.
+  // A branch must hold at least three children of the longest separator, a leaf one entry of
+  // the longest key and inline value, and four entries of the commit-record index.
   const size_t branch_need = format::branch_header_size_bytes +
-                             4 * branch_child_size_bytes(key_size_bytes_max);
+                             3 * branch_child_size_bytes(key_size_bytes_max);
   const size_t index_entry = format::leaf_entry_fixed_size_bytes +
                              format::commit_index_key_size_bytes +
                              format::leaf_inline_value_fixed_size_bytes +
