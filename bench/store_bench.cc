@@ -106,8 +106,8 @@ struct CommitResult {
   uint64_t commits = 0;
   double seconds = 0;
   uint64_t user_bytes = 0;
-  uint64_t disk_bytes = 0;     // Bytes written to files.
-  uint64_t halog_bytes = 0;    // Of which HALogs (quire only).
+  uint64_t disk_bytes = 0;   // Bytes written to files.
+  uint64_t halog_bytes = 0;  // Of which HALogs (quire only).
 };
 
 void quire_commit(store::Journal& journal, uint64_t first_key, uint64_t batch, size_t value_size,
@@ -140,8 +140,8 @@ CommitResult quire_commits(io::Disk& disk, const Settings& settings, const std::
   result.seconds = seconds_since(start);
   // Nothing is overwritten in place but the root slots and HALog closing roots: file growth is
   // what was written, plus 128 bytes of root block per commit.
-  result.disk_bytes = directory_bytes(root) - bytes_before +
-                      result.commits * store::format::root_block_size_bytes;
+  result.disk_bytes =
+      directory_bytes(root) - bytes_before + result.commits * store::format::root_block_size_bytes;
   result.halog_bytes = directory_bytes(root / "halog");
   return result;
 }
@@ -274,7 +274,8 @@ ReadResult quire_reads(io::Disk& disk, const Settings& settings) {
         auto found = journal.scan(as_bytes(begin), {}, scan_length);
         QUIRE_ASSERT(found.ok());
         entries += found->size();
-        for (const store::Entry& entry : *found) bytes += entry.key.size() + entry.value.bytes.size();
+        for (const store::Entry& entry : *found)
+          bytes += entry.key.size() + entry.value.bytes.size();
       });
   return result;
 }
@@ -320,7 +321,8 @@ double percentile(std::vector<double> values, double fraction) {
 
 double mean(const std::vector<double>& values) {
   double total = 0;
-  for (const double value : values) total += value;
+  for (const double value : values)
+    total += value;
   return total / static_cast<double>(values.size());
 }
 
@@ -328,13 +330,15 @@ double mean(const std::vector<double>& values) {
 
 void run(io::Disk& disk, const Settings& settings) {
   printf("## Commit throughput, one sync per commit (%.1f s per cell)\n\n", settings.seconds);
-  printf("| puts/commit | value | quire commits/s | RocksDB commits/s | ratio | quire puts/s | "
-         "RocksDB puts/s | quire bytes/user byte (HALog share) | RocksDB bytes/user byte |\n");
+  printf(
+      "| puts/commit | value | quire commits/s | RocksDB commits/s | ratio | quire puts/s | "
+      "RocksDB puts/s | quire bytes/user byte (HALog share) | RocksDB bytes/user byte |\n");
   printf("|---|---|---|---|---|---|---|---|---|\n");
   for (const size_t value_size : {size_t{256}, size_t{4096}}) {
     for (const uint64_t batch : {uint64_t{1}, uint64_t{100}, uint64_t{10000}}) {
       const std::string suffix = std::to_string(batch) + "-" + std::to_string(value_size);
-      const CommitResult quire = quire_commits(disk, settings, "quire-" + suffix, batch, value_size);
+      const CommitResult quire =
+          quire_commits(disk, settings, "quire-" + suffix, batch, value_size);
       const CommitResult rocks = rocks_commits(settings, "rocksdb-" + suffix, batch, value_size);
       const double quire_rate = static_cast<double>(quire.commits) / quire.seconds;
       const double rocks_rate = static_cast<double>(rocks.commits) / rocks.seconds;
@@ -346,7 +350,8 @@ void run(io::Disk& disk, const Settings& settings) {
              static_cast<double>(rocks.disk_bytes) / static_cast<double>(rocks.user_bytes));
       fflush(stdout);
       std::filesystem::remove_all(std::filesystem::path(settings.directory) / ("quire-" + suffix));
-      std::filesystem::remove_all(std::filesystem::path(settings.directory) / ("rocksdb-" + suffix));
+      std::filesystem::remove_all(std::filesystem::path(settings.directory) /
+                                  ("rocksdb-" + suffix));
     }
   }
 
@@ -358,11 +363,12 @@ void run(io::Disk& disk, const Settings& settings) {
   printf("| measure | quire | RocksDB | quire/RocksDB |\n|---|---|---|---|\n");
   printf("| load (batches of %" PRIu64 ", sync each), s | %.1f | %.1f | %.2f |\n", load_batch,
          quire.load_seconds, rocks.load_seconds, quire.load_seconds / rocks.load_seconds);
-  printf("| bytes written / user byte during load (quire: journal + HALogs) | %.2f | %.2f | %.2f |\n",
-         static_cast<double>(quire.disk_bytes) / static_cast<double>(quire.user_bytes),
-         static_cast<double>(rocks.disk_bytes) / static_cast<double>(rocks.user_bytes),
-         (static_cast<double>(quire.disk_bytes) / static_cast<double>(quire.user_bytes)) /
-             (static_cast<double>(rocks.disk_bytes) / static_cast<double>(rocks.user_bytes)));
+  printf(
+      "| bytes written / user byte during load (quire: journal + HALogs) | %.2f | %.2f | %.2f |\n",
+      static_cast<double>(quire.disk_bytes) / static_cast<double>(quire.user_bytes),
+      static_cast<double>(rocks.disk_bytes) / static_cast<double>(rocks.user_bytes),
+      (static_cast<double>(quire.disk_bytes) / static_cast<double>(quire.user_bytes)) /
+          (static_cast<double>(rocks.disk_bytes) / static_cast<double>(rocks.user_bytes)));
   for (const auto& [label, fraction] :
        std::vector<std::pair<const char*, double>>{{"p50", 0.5}, {"p99", 0.99}}) {
     const double quire_ns = percentile(quire.get_ns, fraction);
@@ -427,10 +433,11 @@ int main(int argc, char** argv) {
   auto runtime = io::real::RealRuntime::create(options);
   QUIRE_ASSERT_MSG(runtime.ok(), runtime.error().to_string());
   const store::JournalOptions shape = quire_options("", settings);
-  printf("# bench_store: quire journal vs RocksDB %d.%d, disk backend %s, directory %s, quire "
-         "node size %u B, values inline up to %u B\n\n",
-         ROCKSDB_MAJOR, ROCKSDB_MINOR, (*runtime)->disk_backend_name(), settings.directory.c_str(),
-         shape.node_size_bytes_max, shape.value_inline_bytes_max);
+  printf(
+      "# bench_store: quire journal vs RocksDB %d.%d, disk backend %s, directory %s, quire "
+      "node size %u B, values inline up to %u B\n\n",
+      ROCKSDB_MAJOR, ROCKSDB_MINOR, (*runtime)->disk_backend_name(), settings.directory.c_str(),
+      shape.node_size_bytes_max, shape.value_inline_bytes_max);
   const int status = (*runtime)->run_main([&] { run((*runtime)->disk(), settings); });
   runtime->reset();
   std::filesystem::remove_all(settings.directory);

@@ -16,9 +16,8 @@ BlockStreamVerifier::BlockStreamVerifier(uint64_t begin_offset, uint64_t end_off
 
 Status BlockStreamVerifier::feed(ByteView bytes) {
   if (bytes.size() > end_offset_ - next_offset_) {
-    return Error(ErrorCode::invalid_argument,
-                 concat("bytes [", next_offset_, ", +", bytes.size(), ") run past the end ",
-                        end_offset_));
+    return Error(ErrorCode::invalid_argument, concat("bytes [", next_offset_, ", +", bytes.size(),
+                                                     ") run past the end ", end_offset_));
   }
   next_offset_ += bytes.size();
   buffer_.insert(buffer_.end(), bytes.begin(), bytes.end());
@@ -33,10 +32,10 @@ Status BlockStreamVerifier::feed(ByteView bytes) {
     }
     if (header->file_offset != offset || header->commit_counter > commit_counter_max_ ||
         header->length > end_offset_ - offset) {
-      return Error(ErrorCode::checksum_mismatch,
-                   concat("the block at ", offset, " claims offset ", header->file_offset,
-                          ", length ", header->length, " and commit counter ",
-                          header->commit_counter));
+      return Error(
+          ErrorCode::checksum_mismatch,
+          concat("the block at ", offset, " claims offset ", header->file_offset, ", length ",
+                 header->length, " and commit counter ", header->commit_counter));
     }
     if (rest.size() < header->length) break;
     QUIRE_TRY(verify_write_cache_block(rest.first(header->length)));

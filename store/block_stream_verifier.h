@@ -16,8 +16,7 @@ namespace quire::store {
 class BlockStreamVerifier {
  public:
   // Bytes from `begin_offset` up to `end_offset`, of commit points <= `commit_counter_max`.
-  BlockStreamVerifier(uint64_t begin_offset, uint64_t end_offset,
-                      CommitCounter commit_counter_max);
+  BlockStreamVerifier(uint64_t begin_offset, uint64_t end_offset, CommitCounter commit_counter_max);
 
   // The next bytes. Errors: checksum_mismatch / corruption naming the offset, invalid_argument
   // past the end.

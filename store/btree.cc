@@ -8,7 +8,9 @@
 namespace quire::store {
 namespace {
 
-bool below_end(ByteView key, ByteView end) { return end.empty() || compare_keys(key, end) < 0; }
+bool below_end(ByteView key, ByteView end) {
+  return end.empty() || compare_keys(key, end) < 0;
+}
 
 }  // namespace
 
@@ -45,8 +47,10 @@ Result<std::optional<LeafValue>> BTreeReader::find(ByteView key) {
       const auto found = std::lower_bound(
           node->keys.begin(), node->keys.end(), key,
           [](const Bytes& probe, ByteView wanted) { return compare_keys(probe, wanted) < 0; });
-      if (found == node->keys.end() || compare_keys(*found, key) != 0) return std::optional<LeafValue>();
-      return std::optional<LeafValue>(node->values[static_cast<size_t>(found - node->keys.begin())]);
+      if (found == node->keys.end() || compare_keys(*found, key) != 0)
+        return std::optional<LeafValue>();
+      return std::optional<LeafValue>(
+          node->values[static_cast<size_t>(found - node->keys.begin())]);
     }
     expected_level = static_cast<uint8_t>(node->level - 1);
     address = node->children[child_index_for(*node, key)];

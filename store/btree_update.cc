@@ -8,7 +8,9 @@
 namespace quire::store {
 namespace {
 
-Bytes to_owned(ByteView bytes) { return Bytes(bytes.begin(), bytes.end()); }
+Bytes to_owned(ByteView bytes) {
+  return Bytes(bytes.begin(), bytes.end());
+}
 
 // Concatenates two neighbouring nodes of one level; `separator` is the least key of `right`'s
 // range, which a branch keeps between the two children lists.
@@ -67,8 +69,9 @@ Result<Address> BTreeUpdate::apply(Address root, std::span<const Mutation> mutat
   }
 }
 
-Result<std::vector<BTreeUpdate::Piece>> BTreeUpdate::apply_node(
-    Address address, std::span<const Mutation> mutations, int expected_level) {
+Result<std::vector<BTreeUpdate::Piece>> BTreeUpdate::apply_node(Address address,
+                                                                std::span<const Mutation> mutations,
+                                                                int expected_level) {
   QUIRE_ASSERT(!mutations.empty());
   QUIRE_TRY_ASSIGN(const std::shared_ptr<const Node> node, load(address));
   if (expected_level >= 0 && node->level != expected_level) {
@@ -136,9 +139,9 @@ Result<std::vector<BTreeUpdate::Piece>> BTreeUpdate::apply_branch(
       add_slot(Slot{branch.children[child], nullptr}, child_low);
       continue;
     }
-    QUIRE_TRY_ASSIGN(std::vector<Piece> pieces,
-                     apply_node(branch.children[child], mutations.subspan(next, end - next),
-                                branch.level - 1));
+    QUIRE_TRY_ASSIGN(
+        std::vector<Piece> pieces,
+        apply_node(branch.children[child], mutations.subspan(next, end - next), branch.level - 1));
     for (size_t index = 0; index < pieces.size(); index++) {
       const Bytes& low = index == 0 ? child_low : pieces[index].low;
       add_slot(Slot{Address{}, std::make_unique<Node>(std::move(pieces[index].node))}, low);
@@ -221,9 +224,9 @@ Result<LeafValue> BTreeUpdate::make_value(ByteView bytes) {
   } else {
     const Bytes index = encode_value_index(chunks);
     if (index.size() > chunk_size) {
-      return Error(ErrorCode::invalid_argument,
-                   concat("a value of ", bytes.size(), " bytes needs more chunks than one index "
-                          "record can list at this block size"));
+      return Error(ErrorCode::invalid_argument, concat("a value of ", bytes.size(),
+                                                       " bytes needs more chunks than one index "
+                                                       "record can list at this block size"));
     }
     value.address = cache_.append(format::RecordKind::value_index, index);
   }
@@ -246,8 +249,7 @@ Result<std::shared_ptr<const Node>> BTreeUpdate::load(Address address) {
 }
 
 Address BTreeUpdate::write(Node node) {
-  QUIRE_ASSERT(node.payload_size_bytes() <= shape_.node_size_bytes_max ||
-               node.entry_count() == 1);
+  QUIRE_ASSERT(node.payload_size_bytes() <= shape_.node_size_bytes_max || node.entry_count() == 1);
   QUIRE_ASSERT(node.is_leaf() ? !node.keys.empty() : !node.children.empty());
   const Bytes payload = encode_node(node);
   const Address address = cache_.append(node_record_kind(node), payload);
@@ -260,7 +262,8 @@ std::vector<size_t> BTreeUpdate::piece_starts(const std::vector<size_t>& sizes,
   QUIRE_ASSERT(shape_.node_size_bytes_max > header);
   const size_t room = shape_.node_size_bytes_max - header;
   size_t total = 0;
-  for (const size_t size : sizes) total += size;
+  for (const size_t size : sizes)
+    total += size;
   const size_t piece_count = std::max<size_t>(1, (total + room - 1) / room);
   const size_t target = total / piece_count;
   std::vector<size_t> starts;

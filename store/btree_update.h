@@ -74,8 +74,7 @@ class BTreeUpdate {
   Result<std::vector<Piece>> apply_node(Address address, std::span<const Mutation> mutations,
                                         int expected_level);
   Result<std::vector<Piece>> apply_leaf(const Node& leaf, std::span<const Mutation> mutations);
-  Result<std::vector<Piece>> apply_branch(const Node& branch,
-                                          std::span<const Mutation> mutations);
+  Result<std::vector<Piece>> apply_branch(const Node& branch, std::span<const Mutation> mutations);
   Status merge_underfull(std::vector<Slot>& slots, std::vector<Bytes>& separators);
   Result<Node> take(Slot& slot);
   Result<LeafValue> make_value(ByteView value);

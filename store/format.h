@@ -92,8 +92,8 @@ static_assert(block_field::checksum + 8 == write_cache_block_header_size_bytes);
 // wrong place (a misdirected write) fails it.
 inline constexpr size_t record_header_size_bytes = 16;
 namespace record_field {
-inline constexpr size_t length = 0;  // u32, header included.
-inline constexpr size_t kind = 4;    // u8, RecordKind.
+inline constexpr size_t length = 0;    // u32, header included.
+inline constexpr size_t kind = 4;      // u8, RecordKind.
 inline constexpr size_t reserved = 5;  // u8[3], zero.
 inline constexpr size_t checksum = 8;  // XXH3 of (u64 file offset, header [0, 8), payload).
 }  // namespace record_field
@@ -165,10 +165,10 @@ inline constexpr size_t version = 8;
 inline constexpr size_t header_size = 10;
 inline constexpr size_t reserved = 12;
 inline constexpr size_t commit_counter = 16;
-inline constexpr size_t data_length = 24;    // Bytes of the data region in the snapshot.
-inline constexpr size_t frame_size = 32;     // u32: uncompressed bytes per frame (last: fewer).
+inline constexpr size_t data_length = 24;  // Bytes of the data region in the snapshot.
+inline constexpr size_t frame_size = 32;   // u32: uncompressed bytes per frame (last: fewer).
 inline constexpr size_t reserved_2 = 36;
-inline constexpr size_t root_block = 40;     // The root block of the commit point (128 bytes).
+inline constexpr size_t root_block = 40;  // The root block of the commit point (128 bytes).
 inline constexpr size_t reserved_tail = 168;
 inline constexpr size_t checksum = 184;  // XXH3 of [0, 184).
 }  // namespace snapshot_field
@@ -197,8 +197,8 @@ inline constexpr size_t size = 10;
 inline constexpr size_t reserved = 12;
 inline constexpr size_t sequence = 16;
 inline constexpr size_t current_term = 24;
-inline constexpr size_t voted_for = 32;      // u32 NodeId; 0 = none.
-inline constexpr size_t has_prepared = 36;   // u8: 1 when prepared_root holds a root block.
+inline constexpr size_t voted_for = 32;     // u32 NodeId; 0 = none.
+inline constexpr size_t has_prepared = 36;  // u8: 1 when prepared_root holds a root block.
 inline constexpr size_t reserved_2 = 37;
 inline constexpr size_t prepared_root = 40;  // A root block (128 bytes), zeros when absent.
 inline constexpr size_t reserved_tail = 168;

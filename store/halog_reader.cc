@@ -46,8 +46,8 @@ class HALogScanner {
 
   bool read_header() {
     if (bytes_.size() < format::halog_header_size_bytes) {
-      return fail(concat("the header needs ", format::halog_header_size_bytes, " bytes, the file has ",
-                         bytes_.size()));
+      return fail(concat("the header needs ", format::halog_header_size_bytes,
+                         " bytes, the file has ", bytes_.size()));
     }
     const uint8_t* header = bytes_.data();
     if (load_le<uint64_t>(header + field::magic) != format::halog_magic ||
@@ -80,14 +80,16 @@ class HALogScanner {
 
   bool read_block(ByteView rest) {
     auto header = peek_write_cache_block_header(rest);
-    if (!header.ok()) return fail(concat("at file offset ", position_, ": ", header.error().message()));
+    if (!header.ok())
+      return fail(concat("at file offset ", position_, ": ", header.error().message()));
     if (rest.size() < header->length) {
       return fail(concat("the block at file offset ", position_, " needs ", header->length,
                          " bytes, the file has ", rest.size()));
     }
     const ByteView block = rest.first(header->length);
     auto verified = verify_write_cache_block(block);
-    if (!verified.ok()) return fail(concat("at file offset ", position_, ": ", verified.error().message()));
+    if (!verified.ok())
+      return fail(concat("at file offset ", position_, ": ", verified.error().message()));
     if (saw_last_block_ || header->commit_counter != scan_.commit_counter ||
         header->sequence != scan_.blocks.size() || header->file_offset != next_offset_ ||
         (!scan_.blocks.empty() && header->term != first_term_)) {
@@ -176,7 +178,9 @@ const char* halog_state_name(HALogState state) {
   QUIRE_UNREACHABLE();
 }
 
-HALogScan HALogReader::scan(ByteView file_bytes) { return HALogScanner(file_bytes).run(); }
+HALogScan HALogReader::scan(ByteView file_bytes) {
+  return HALogScanner(file_bytes).run();
+}
 
 Result<HALogReader> HALogReader::parse(Bytes file_bytes) {
   HALogScan scan = HALogScanner(file_bytes).run();
@@ -188,9 +192,8 @@ Result<HALogReader> HALogReader::parse(Bytes file_bytes) {
                    concat("torn HALog of commit point ", scan.commit_counter, " (valid prefix ",
                           scan.valid_length, " of ", file_bytes.size(), " bytes): ", scan.problem));
     case HALogState::corrupt:
-      return Error(ErrorCode::checksum_mismatch,
-                   concat("corrupt HALog of commit point ", scan.commit_counter, ": ",
-                          scan.problem));
+      return Error(ErrorCode::checksum_mismatch, concat("corrupt HALog of commit point ",
+                                                        scan.commit_counter, ": ", scan.problem));
   }
   HALogReader reader;
   reader.bytes_ = std::move(file_bytes);
@@ -216,8 +219,7 @@ ByteView HALogReader::block(size_t index) const {
 }
 
 Result<Bytes> read_whole_file(io::Disk& disk, std::string_view path) {
-  QUIRE_TRY_ASSIGN(const std::unique_ptr<io::File> file,
-                   disk.open(path, io::OpenMode::read_only));
+  QUIRE_TRY_ASSIGN(const std::unique_ptr<io::File> file, disk.open(path, io::OpenMode::read_only));
   QUIRE_TRY_ASSIGN(const uint64_t size, file->size());
   Bytes bytes(size);
   QUIRE_TRY(file->read_exact(0, bytes));

@@ -29,15 +29,15 @@ const char* halog_state_name(HALogState state);
 
 struct HALogScan {
   HALogState state = HALogState::torn;
-  std::string problem;         // Empty when complete.
-  uint64_t valid_length = 0;   // Bytes of the valid prefix (whole entries).
-  CommitCounter commit_counter;       // From the header, when it is valid.
+  std::string problem;           // Empty when complete.
+  uint64_t valid_length = 0;     // Bytes of the valid prefix (whole entries).
+  CommitCounter commit_counter;  // From the header, when it is valid.
   std::optional<RootBlock> opening_root;
   std::optional<RootBlock> closing_root;  // When complete.
-  uint64_t block_bytes = 0;           // Bytes of the valid blocks.
+  uint64_t block_bytes = 0;               // Bytes of the valid blocks.
   // [offset in the file, length) of each valid block, in order.
   std::vector<std::pair<uint64_t, uint64_t>> blocks;
-  uint64_t write_set_hash = 0;  // XXH3 of the valid blocks.
+  uint64_t write_set_hash = 0;   // XXH3 of the valid blocks.
   bool last_block_seen = false;  // The valid blocks end with the write set's last block.
 };
 

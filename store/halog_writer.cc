@@ -22,8 +22,7 @@ Bytes encode_halog_header(CommitCounter commit_counter) {
 
 Result<std::unique_ptr<HALogWriter>> HALogWriter::create(io::Disk& disk, std::string path,
                                                          const RootBlock& opening) {
-  QUIRE_TRY_ASSIGN(std::unique_ptr<io::File> file,
-                   disk.open(path, io::OpenMode::create_or_open));
+  QUIRE_TRY_ASSIGN(std::unique_ptr<io::File> file, disk.open(path, io::OpenMode::create_or_open));
   // A file left by an attempt that was rolled back holds nothing of value: start over.
   QUIRE_TRY(file->truncate(0));
   const CommitCounter counter = opening.commit_counter.next();
@@ -65,6 +64,8 @@ Status HALogWriter::close(const RootBlock& closing) {
   return ok_status();
 }
 
-Status HALogWriter::sync() { return file_->sync(); }
+Status HALogWriter::sync() {
+  return file_->sync();
+}
 
 }  // namespace quire::store

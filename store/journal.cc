@@ -14,13 +14,15 @@ namespace {
 
 // The largest leaf entry the options allow must fit a node, and a node must fit a block.
 size_t leaf_entry_size_bytes_max(const JournalOptions& options) {
-  const size_t inline_value = format::leaf_inline_value_fixed_size_bytes +
-                              options.value_inline_bytes_max;
+  const size_t inline_value =
+      format::leaf_inline_value_fixed_size_bytes + options.value_inline_bytes_max;
   const size_t value = std::max(inline_value, format::leaf_out_of_line_value_size_bytes);
   return format::leaf_entry_fixed_size_bytes + options.key_size_bytes_max + value;
 }
 
-Error bad_option(std::string_view what) { return Error(ErrorCode::invalid_argument, concat("journal options: ", what)); }
+Error bad_option(std::string_view what) {
+  return Error(ErrorCode::invalid_argument, concat("journal options: ", what));
+}
 
 Status make_directory_path(io::Disk& disk, const std::string& directory) {
   if (directory.empty()) return ok_status();
@@ -50,14 +52,13 @@ Status JournalOptions::validate() const {
   }
   // A branch must hold at least three children of the longest separator, a leaf one entry of
   // the longest key and inline value, and four entries of the commit-record index.
-  const size_t branch_need = format::branch_header_size_bytes +
-                             3 * branch_child_size_bytes(key_size_bytes_max);
-  const size_t index_entry = format::leaf_entry_fixed_size_bytes +
-                             format::commit_index_key_size_bytes +
-                             format::leaf_inline_value_fixed_size_bytes +
-                             format::root_block_size_bytes;
-  const size_t leaf_need = format::leaf_header_size_bytes +
-                           std::max(leaf_entry_size_bytes_max(*this), 4 * index_entry);
+  const size_t branch_need =
+      format::branch_header_size_bytes + 3 * branch_child_size_bytes(key_size_bytes_max);
+  const size_t index_entry =
+      format::leaf_entry_fixed_size_bytes + format::commit_index_key_size_bytes +
+      format::leaf_inline_value_fixed_size_bytes + format::root_block_size_bytes;
+  const size_t leaf_need =
+      format::leaf_header_size_bytes + std::max(leaf_entry_size_bytes_max(*this), 4 * index_entry);
   if (node_size_bytes_max < branch_need || node_size_bytes_max < leaf_need) {
     return bad_option(concat("node_size_bytes_max ", node_size_bytes_max, " below the ",
                              std::max(branch_need, leaf_need),
@@ -156,8 +157,10 @@ Status Journal::reconcile_halogs() {
     if (counter == root_.commit_counter) {
       if (scan.state == HALogState::torn) QUIRE_TRY(restore_closing_root(counter, scan));
       if (scan.state == HALogState::corrupt) {
-        recovery_notes_.push_back(concat("HALog ", counter, " is corrupt: kept as is, not "
-                                         "servable (", scan.problem, ")"));
+        recovery_notes_.push_back(concat("HALog ", counter,
+                                         " is corrupt: kept as is, not "
+                                         "servable (",
+                                         scan.problem, ")"));
       }
       continue;
     }
@@ -169,8 +172,8 @@ Status Journal::reconcile_halogs() {
       QUIRE_TRY_ASSIGN(const HALogReader halog, HALogReader::parse(std::move(bytes)));
       MutationScope scope(mutating_);
       QUIRE_TRY(replay_blocks(halog, false));
-      recovery_notes_.push_back(concat("rolled forward to commit point ", counter,
-                                       " from its HALog"));
+      recovery_notes_.push_back(
+          concat("rolled forward to commit point ", counter, " from its HALog"));
       continue;
     }
     if (follows && scan.state == HALogState::torn && scan.last_block_seen) {
@@ -197,8 +200,8 @@ Status Journal::recover_held_write_set(CommitCounter counter, ByteView halog_byt
   QUIRE_TRY_ASSIGN(std::unique_ptr<HALogWriter> halog,
                    HALogWriter::reopen(disk_, halog_path(counter), counter, scan.valid_length));
   held_->attach_halog(std::move(halog));
-  recovery_notes_.push_back(concat("holds the whole uncommitted write set ", counter,
-                                   " again (", scan.blocks.size(), " blocks)"));
+  recovery_notes_.push_back(concat("holds the whole uncommitted write set ", counter, " again (",
+                                   scan.blocks.size(), " blocks)"));
   return ok_status();
 }
 
@@ -209,8 +212,10 @@ Status Journal::restore_closing_root(CommitCounter counter, const HALogScan& sca
                             scan.write_set_hash == root_.write_set_hash &&
                             scan.opening_root->end_offset == root_.write_set_begin_offset;
   if (!blocks_whole) {
-    recovery_notes_.push_back(concat("HALog ", counter, " is torn before its last block: kept as "
-                                     "is, not servable (", scan.problem, ")"));
+    recovery_notes_.push_back(concat("HALog ", counter,
+                                     " is torn before its last block: kept as "
+                                     "is, not servable (",
+                                     scan.problem, ")"));
     return ok_status();
   }
   QUIRE_TRY_ASSIGN(const std::unique_ptr<io::File> file,
@@ -242,9 +247,13 @@ Result<std::vector<Entry>> ReadView::scan(ByteView begin, ByteView end, size_t l
   return BTreeReader(*reader_, root_.tree_root).scan(begin, end, limit);
 }
 
-ReadView Journal::committed_view() { return ReadView(reader_, root_); }
+ReadView Journal::committed_view() {
+  return ReadView(reader_, root_);
+}
 
-Result<std::optional<Value>> Journal::get(ByteView key) { return committed_view().get(key); }
+Result<std::optional<Value>> Journal::get(ByteView key) {
+  return committed_view().get(key);
+}
 
 Result<std::vector<Entry>> Journal::scan(ByteView begin, ByteView end, size_t limit) {
   return committed_view().scan(begin, end, limit);
@@ -254,8 +263,8 @@ Result<ReadView> Journal::view(CommitCounter counter) {
   const RootBlock current = root_;  // A commit may land while the lookup suspends.
   if (counter == current.commit_counter) return ReadView(reader_, current);
   if (counter > current.commit_counter) {
-    return Error(ErrorCode::not_found, concat("commit point ", counter, " is past the last, ",
-                                              current.commit_counter));
+    return Error(ErrorCode::not_found,
+                 concat("commit point ", counter, " is past the last, ", current.commit_counter));
   }
   BTreeReader index(reader_, current.commit_index_root);
   QUIRE_TRY_ASSIGN(const std::optional<Value> entry, index.get(commit_index_key(counter)));

@@ -9,7 +9,8 @@
 //   leader:   put/remove ... seal(term, time) -> WriteSet   [more puts go into a new pending layer]
 //             prepare(root) -> commit(root)  |  rollback()
 //   follower: lay_down(block) ... prepare(root) -> commit(root)  |  rollback()
-//   resync:   replay(HALogReader)            rebuild: begin_install / install_chunk / finish_install
+//   resync:   replay(HALogReader)            rebuild: begin_install / install_chunk /
+//   finish_install
 //
 // Durability. seal and lay_down write unsynced. prepare syncs the journal and the HALog (the
 // write set is then durable: a member may vote YES). commit appends the closing root block to the
@@ -233,8 +234,7 @@ class Journal {
   Status recover();
   Status reconcile_halogs();
   Status restore_closing_root(CommitCounter counter, const HALogScan& scan);
-  Status recover_held_write_set(CommitCounter counter, ByteView halog_bytes,
-                                const HALogScan& scan);
+  Status recover_held_write_set(CommitCounter counter, ByteView halog_bytes, const HALogScan& scan);
   Status check_writable() const;
   Address pending_base_tree() const;
 

@@ -10,8 +10,8 @@ uint64_t JournalFile::slot_offset(CommitCounter counter) {
   return (counter.value() % format::root_slot_count) * format::root_slot_size_bytes;
 }
 
-Status JournalFile::create(io::Disk& disk, const std::string& install_path,
-                           const std::string& path, const RootBlock& root) {
+Status JournalFile::create(io::Disk& disk, const std::string& install_path, const std::string& path,
+                           const RootBlock& root) {
   QUIRE_ASSERT(root.end_offset == format::data_region_begin_offset);
   QUIRE_TRY_ASSIGN(const std::unique_ptr<io::File> file,
                    disk.open(install_path, io::OpenMode::create_or_open));

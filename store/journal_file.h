@@ -41,7 +41,9 @@ class JournalFile {
   // Writes `root` into slot counter % 2 (unsynced). REQUIRES: encoded root fits a slot.
   Status write_root(const RootBlock& root);
 
-  Result<size_t> read(uint64_t offset, MutableByteView target) { return file_->read(offset, target); }
+  Result<size_t> read(uint64_t offset, MutableByteView target) {
+    return file_->read(offset, target);
+  }
   Status read_exact(uint64_t offset, MutableByteView target) {
     return file_->read_exact(offset, target);
   }

@@ -116,8 +116,8 @@ Status Journal::repair(uint64_t offset, ByteView bytes) {
     return Error(ErrorCode::invalid_argument,
                  concat("repair [", offset, ", +", bytes.size(), ") outside the committed data"));
   }
-  const bool is_block = bytes.size() >= 8 &&
-                        load_le<uint64_t>(bytes.data()) == format::write_cache_block_magic;
+  const bool is_block =
+      bytes.size() >= 8 && load_le<uint64_t>(bytes.data()) == format::write_cache_block_magic;
   if (is_block) {
     QUIRE_TRY(verify_blocks_at(offset, bytes));
   } else {
@@ -141,9 +141,9 @@ Status Journal::begin_install(const RootBlock& root) {
                    "rebuild with an uncommitted write set or a pending layer: roll back first");
   const auto decoded = decode_root_block(encode_root_block(root));
   if (!decoded.ok()) return Error(ErrorCode::invalid_argument, decoded.error().message());
-  QUIRE_TRY_ASSIGN(install_, PrefixInstall::begin(
-                                 disk_, join_path(options_.directory, format::journal_install_file_name),
-                                 root));
+  QUIRE_TRY_ASSIGN(
+      install_, PrefixInstall::begin(
+                    disk_, join_path(options_.directory, format::journal_install_file_name), root));
   return ok_status();
 }
 

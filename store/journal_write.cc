@@ -57,8 +57,7 @@ Result<WriteSet> Journal::seal(Term term, int64_t commit_time_ns) {
   return sealed;
 }
 
-Result<WriteSet> Journal::seal_layer(const PendingLayer& layer, Term term,
-                                     int64_t commit_time_ns) {
+Result<WriteSet> Journal::seal_layer(const PendingLayer& layer, Term term, int64_t commit_time_ns) {
   const RootBlock base = root_;
   const CommitCounter counter = base.commit_counter.next();
   WriteCache cache(base.end_offset, term, counter, options_.write_cache_block_size_bytes);
@@ -81,7 +80,8 @@ Result<WriteSet> Journal::seal_layer(const PendingLayer& layer, Term term,
 
   std::vector<Bytes> blocks = cache.finish();
   Checksummer hash;
-  for (const Bytes& block : blocks) hash.update(block);
+  for (const Bytes& block : blocks)
+    hash.update(block);
   const int64_t key_count = static_cast<int64_t>(base.key_count) + data.key_count_delta();
   QUIRE_ASSERT(key_count >= 0);
   RootBlock proposed;
@@ -101,8 +101,8 @@ Result<WriteSet> Journal::seal_layer(const PendingLayer& layer, Term term,
     (void)disk_.unlink(halog_path(counter));  // Perhaps created before the failure; else absent.
     return std::move(halog).error();
   }
-  auto held = std::make_unique<HeldWriteSet>(HeldWriteSet::Origin::sealed, counter,
-                                             base.end_offset, std::move(halog).value());
+  auto held = std::make_unique<HeldWriteSet>(HeldWriteSet::Origin::sealed, counter, base.end_offset,
+                                             std::move(halog).value());
   for (const Bytes& block : blocks) {
     const auto header = peek_write_cache_block_header(block);
     QUIRE_ASSERT(header.ok());
@@ -121,8 +121,10 @@ Result<WriteSet> Journal::seal_layer(const PendingLayer& layer, Term term,
   QUIRE_ASSERT(held->write_set_hash() == proposed.write_set_hash);
   held->set_proposed(proposed);
   held_ = std::move(held);
-  for (const auto& [offset, node] : data.written_nodes()) cache_.insert(offset, node);
-  for (const auto& [offset, node] : index.written_nodes()) cache_.insert(offset, node);
+  for (const auto& [offset, node] : data.written_nodes())
+    cache_.insert(offset, node);
+  for (const auto& [offset, node] : index.written_nodes())
+    cache_.insert(offset, node);
   return WriteSet{counter, std::move(blocks), proposed};
 }
 
@@ -149,14 +151,14 @@ Status Journal::lay_down_block(ByteView block, bool write_halog) {
     if (held_->complete() || header.sequence != held_->blocks().size() ||
         header.file_offset != held_->end_offset() ||
         (!held_->blocks().empty() && header.term != held_->term())) {
-      return not_continuing(header, concat("does not continue the held write set (",
-                                           held_->blocks().size(), " blocks to ",
-                                           held_->end_offset(), ")"));
+      return not_continuing(header,
+                            concat("does not continue the held write set (", held_->blocks().size(),
+                                   " blocks to ", held_->end_offset(), ")"));
     }
   } else {
     if (header.sequence != 0 || header.file_offset != root_.end_offset) {
-      return not_continuing(header, concat("does not start at the committed end ",
-                                           root_.end_offset));
+      return not_continuing(header,
+                            concat("does not start at the committed end ", root_.end_offset));
     }
     std::unique_ptr<HALogWriter> halog;
     if (write_halog) {

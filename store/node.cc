@@ -129,10 +129,9 @@ Result<Node> decode_branch(Address address, ByteReader& reader) {
 }  // namespace
 
 size_t leaf_entry_size_bytes(size_t key_size_bytes, const LeafValue& value) {
-  const size_t value_size = value.out_of_line
-                                ? format::leaf_out_of_line_value_size_bytes
-                                : format::leaf_inline_value_fixed_size_bytes +
-                                      value.inline_bytes.size();
+  const size_t value_size =
+      value.out_of_line ? format::leaf_out_of_line_value_size_bytes
+                        : format::leaf_inline_value_fixed_size_bytes + value.inline_bytes.size();
   return format::leaf_entry_fixed_size_bytes + key_size_bytes + value_size;
 }
 
@@ -149,7 +148,8 @@ size_t Node::payload_size_bytes() const {
     return size;
   }
   size_t size = format::branch_header_size_bytes + format::address_size_bytes;
-  for (const Bytes& key : keys) size += branch_child_size_bytes(key.size());
+  for (const Bytes& key : keys)
+    size += branch_child_size_bytes(key.size());
   return size;
 }
 
@@ -191,7 +191,8 @@ Bytes encode_value_index(const std::vector<Address>& chunks) {
   Bytes payload;
   ByteWriter writer(payload);
   writer.u32(static_cast<uint32_t>(chunks.size()));
-  for (const Address& chunk : chunks) write_address(writer, chunk);
+  for (const Address& chunk : chunks)
+    write_address(writer, chunk);
   return payload;
 }
 
@@ -206,7 +207,8 @@ Result<std::vector<Address>> decode_value_index(Address address, const RecordVie
   }
   std::vector<Address> chunks;
   chunks.reserve(count);
-  for (uint32_t index = 0; index < count; index++) chunks.push_back(read_address(reader));
+  for (uint32_t index = 0; index < count; index++)
+    chunks.push_back(read_address(reader));
   if (!reader.ok() || reader.remaining() != 0) return malformed(address, "has a bad length");
   return chunks;
 }

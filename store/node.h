@@ -39,10 +39,10 @@ struct LeafValue {
 };
 
 struct Node {
-  uint8_t level = 0;               // 0: a leaf.
-  std::vector<Bytes> keys;         // Leaf: entry keys. Branch: separators (children - 1).
-  std::vector<LeafValue> values;   // Leaf: one per key.
-  std::vector<Address> children;   // Branch: the children, left to right.
+  uint8_t level = 0;              // 0: a leaf.
+  std::vector<Bytes> keys;        // Leaf: entry keys. Branch: separators (children - 1).
+  std::vector<LeafValue> values;  // Leaf: one per key.
+  std::vector<Address> children;  // Branch: the children, left to right.
 
   bool is_leaf() const { return level == 0; }
   size_t entry_count() const { return is_leaf() ? keys.size() : children.size(); }

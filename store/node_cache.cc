@@ -22,7 +22,8 @@ void NodeCache::insert(uint64_t offset, std::shared_ptr<const Node> node) {
   recency_.push_front(Entry{offset, std::move(node), size});
   index_.emplace(offset, recency_.begin());
   size_bytes_ += size;
-  while (size_bytes_ > capacity_bytes_) erase(std::prev(recency_.end()));
+  while (size_bytes_ > capacity_bytes_)
+    erase(std::prev(recency_.end()));
   QUIRE_ASSERT(index_.size() == recency_.size());
 }
 

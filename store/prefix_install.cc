@@ -22,9 +22,9 @@ Result<std::unique_ptr<PrefixInstall>> PrefixInstall::begin(io::Disk& disk, std:
 
 Status PrefixInstall::append(uint64_t offset, ByteView bytes) {
   if (offset != verifier_.next_offset()) {
-    return Error(ErrorCode::invalid_argument,
-                 concat("install chunk at ", offset, " does not continue at ",
-                        verifier_.next_offset()));
+    return Error(
+        ErrorCode::invalid_argument,
+        concat("install chunk at ", offset, " does not continue at ", verifier_.next_offset()));
   }
   QUIRE_TRY(verifier_.feed(bytes));
   return file_->write(offset, bytes);

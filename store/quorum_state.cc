@@ -45,8 +45,8 @@ Result<Decoded> decode(ByteView bytes) {
   const uint64_t magic = reader.u64();
   const uint16_t version = reader.u16();
   const uint16_t size = reader.u16();
-  if (magic != format::quorum_state_magic ||
-      load_le<uint64_t>(bytes.data() + field::checksum) != checksum64(bytes.first(field::checksum))) {
+  if (magic != format::quorum_state_magic || load_le<uint64_t>(bytes.data() + field::checksum) !=
+                                                 checksum64(bytes.first(field::checksum))) {
     return Error(ErrorCode::checksum_mismatch, "quorum-state record fails its checksum");
   }
   if (version != format::version || size != format::quorum_state_record_size_bytes) {

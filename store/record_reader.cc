@@ -1,5 +1,7 @@
 #include "store/record_reader.h"
 
+#include <algorithm>
+
 #include "io/base/text.h"
 #include "store/record.h"
 
@@ -19,8 +21,7 @@ Result<Bytes> RecordReader::read_verified(Address address, format::RecordKind ex
   if (record.kind != expected) {
     return Error(ErrorCode::corruption,
                  concat("record at ", address_text(address), " is of kind ",
-                        static_cast<int>(record.kind), ", expected ",
-                        static_cast<int>(expected)));
+                        static_cast<int>(record.kind), ", expected ", static_cast<int>(expected)));
   }
   bytes.erase(bytes.begin(), bytes.begin() + format::record_header_size_bytes);
   return bytes;
@@ -64,7 +65,9 @@ Result<Bytes> RecordReader::load_value(const LeafValue& value) {
                         " chunks, its leaf says ", value.chunk_count));
   }
   Bytes out;
-  out.reserve(value.length);
+  // The length is checked against what the chunks gather; reserve no more than they can hold.
+  out.reserve(std::min<uint64_t>(
+      value.length, uint64_t{chunks.size()} * format::write_cache_block_size_bytes_max));
   for (const Address& chunk_address : chunks) {
     QUIRE_TRY_ASSIGN(const Bytes chunk,
                      read_verified(chunk_address, format::RecordKind::value_chunk));

@@ -65,14 +65,14 @@ Result<RootBlock> restore(const RestoreSource& source, CommitCounter target_coun
   }
   QUIRE_TRY_ASSIGN(const CommitCounter snapshot_counter, choose_snapshot(source, target_counter));
   const std::string path =
-      snapshot_path(join_path(source.directory, format::snapshot_directory_name),
-                    snapshot_counter);
+      snapshot_path(join_path(source.directory, format::snapshot_directory_name), snapshot_counter);
   QUIRE_TRY_ASSIGN(std::unique_ptr<SnapshotReader> snapshot,
                    SnapshotReader::open(*source.disk, path));
   QUIRE_TRY(snapshot->verify());
   QUIRE_TRY(check_chain(source, snapshot->root(), target_counter));
-  QUIRE_TRY_ASSIGN(const bool journal_exists,
-                   target_disk.exists(join_path(target_options.directory, format::journal_file_name)));
+  QUIRE_TRY_ASSIGN(
+      const bool journal_exists,
+      target_disk.exists(join_path(target_options.directory, format::journal_file_name)));
   if (journal_exists) {
     return Error(ErrorCode::already_exists,
                  concat("a journal exists in '", target_options.directory, "'"));

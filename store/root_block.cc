@@ -23,34 +23,20 @@ Address read_tree_address(ByteReader& reader) {
 Status check_fields(const RootBlock& root) {
   const bool offsets_ok = root.write_set_begin_offset >= format::data_region_begin_offset &&
                           root.write_set_begin_offset <= root.end_offset;
-  const bool blocks_ok = (root.write_set_block_count == 0) ==
-                         (root.write_set_begin_offset == root.end_offset);
+  const bool blocks_ok =
+      (root.write_set_block_count == 0) == (root.write_set_begin_offset == root.end_offset);
   auto inside = [&root](Address address) {
     return address.is_null() || (address.offset >= format::data_region_begin_offset &&
                                  address.end() <= root.end_offset && address.length > 0);
   };
   if (!offsets_ok || !blocks_ok || !inside(root.tree_root) || !inside(root.commit_index_root)) {
-    return Error(ErrorCode::corruption,
-                 concat("root block of commit counter ", root.commit_counter,
-                        " checks but its offsets contradict each other"));
+    return Error(ErrorCode::corruption, concat("root block of commit counter ", root.commit_counter,
+                                               " checks but its offsets contradict each other"));
   }
   return ok_status();
 }
 
 }  // namespace
-
-bool RootBlock::same_write_set(const RootBlock& other) const {
-  RootBlock copy = other;
-  copy.term = term;
-  copy.commit_time_ns = commit_time_ns;
-  return copy == *this;
-}
-
-RootBlock initial_root_block() {
-  RootBlock root;
-  root.write_set_hash = checksum64(ByteView());
-  return root;
-}
 
 EncodedRootBlock encode_root_block(const RootBlock& root) {
   Bytes bytes;
@@ -90,9 +76,8 @@ bool starts_with_root_block_magic(ByteView bytes) {
 
 Result<RootBlock> decode_root_block(ByteView bytes) {
   if (bytes.size() < format::root_block_size_bytes) {
-    return Error(ErrorCode::corruption,
-                 concat("root block needs ", format::root_block_size_bytes, " bytes, got ",
-                        bytes.size()));
+    return Error(ErrorCode::corruption, concat("root block needs ", format::root_block_size_bytes,
+                                               " bytes, got ", bytes.size()));
   }
   ByteReader reader(bytes.first(format::root_block_size_bytes));
   const uint64_t magic = reader.u64();
@@ -106,9 +91,8 @@ Result<RootBlock> decode_root_block(ByteView bytes) {
     return Error(ErrorCode::checksum_mismatch, "root block fails its checksum");
   }
   if (version != format::version || size != format::root_block_size_bytes) {
-    return Error(ErrorCode::corruption,
-                 concat("root block of version ", version, " and size ", size,
-                        " is not of this format"));
+    return Error(ErrorCode::corruption, concat("root block of version ", version, " and size ",
+                                               size, " is not of this format"));
   }
   reader.skip(4);
   RootBlock root;

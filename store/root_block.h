@@ -18,6 +18,7 @@
 #include <cstdint>
 
 #include "io/base/bytes.h"
+#include "io/base/checksum.h"
 #include "io/base/ids.h"
 #include "io/base/result.h"
 #include "store/address.h"
@@ -43,11 +44,20 @@ struct RootBlock {
 
   // True when `other` differs from this one at most in term and commit time: the same write set
   // and the same trees (a write set re-proposed by a new leader).
-  bool same_write_set(const RootBlock& other) const;
+  bool same_write_set(const RootBlock& other) const {
+    RootBlock copy = other;
+    copy.term = term;
+    copy.commit_time_ns = commit_time_ns;
+    return copy == *this;
+  }
 };
 
 // The root block of commit point 0, the empty journal. Equal on every replica.
-RootBlock initial_root_block();
+inline RootBlock initial_root_block() {
+  RootBlock root;
+  root.write_set_hash = checksum64(ByteView());
+  return root;
+}
 
 using EncodedRootBlock = std::array<uint8_t, format::root_block_size_bytes>;
 

@@ -43,10 +43,9 @@ Bytes encode_trailer(uint64_t frame_count, uint64_t data_hash) {
 
 Result<Bytes> compress_frame(ByteView data, int level) {
   Bytes frame(format::snapshot_frame_header_size_bytes + ZSTD_compressBound(data.size()));
-  const size_t compressed =
-      ZSTD_compress(frame.data() + format::snapshot_frame_header_size_bytes,
-                    frame.size() - format::snapshot_frame_header_size_bytes, data.data(),
-                    data.size(), level);
+  const size_t compressed = ZSTD_compress(frame.data() + format::snapshot_frame_header_size_bytes,
+                                          frame.size() - format::snapshot_frame_header_size_bytes,
+                                          data.data(), data.size(), level);
   if (ZSTD_isError(compressed)) {
     return Error(ErrorCode::io_error, concat("zstd: ", ZSTD_getErrorName(compressed)));
   }
@@ -161,7 +160,8 @@ Status SnapshotReader::read_header() {
   const uint64_t counter = load_le<uint64_t>(header.data() + field::commit_counter);
   if (counter != root_.commit_counter.value() || frame_size_ == 0 ||
       data_length_ != root_.end_offset - format::data_region_begin_offset) {
-    return Error(ErrorCode::corruption, concat("snapshot ", path_, ": the header contradicts "
+    return Error(ErrorCode::corruption, concat("snapshot ", path_,
+                                               ": the header contradicts "
                                                "its root block"));
   }
   return ok_status();
@@ -195,8 +195,8 @@ Status SnapshotReader::read_data(const Sink& sink) {
       return damaged(concat("the frame at ", position, " fails its checksum"));
     }
     Bytes data(data_length);
-    const size_t size = ZSTD_decompress(data.data(), data.size(), compressed.data(),
-                                        compressed.size());
+    const size_t size =
+        ZSTD_decompress(data.data(), data.size(), compressed.data(), compressed.size());
     if (ZSTD_isError(size) || size != data_length) {
       return damaged(concat("the frame at ", position, " does not decompress"));
     }

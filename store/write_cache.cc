@@ -63,6 +63,8 @@ std::vector<Bytes> WriteCache::finish() {
   return std::move(sealed_);
 }
 
-uint64_t WriteCache::end_offset() const { return next_block_offset_ + current_.size(); }
+uint64_t WriteCache::end_offset() const {
+  return next_block_offset_ + current_.size();
+}
 
 }  // namespace quire::store

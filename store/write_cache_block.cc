@@ -20,7 +20,8 @@ bool records_tile(ByteView block, uint32_t record_count) {
   size_t position = format::write_cache_block_header_size_bytes;
   for (uint32_t index = 0; index < record_count; index++) {
     if (block.size() - position < format::record_header_size_bytes) return false;
-    const uint32_t length = load_le<uint32_t>(block.data() + position + format::record_field::length);
+    const uint32_t length =
+        load_le<uint32_t>(block.data() + position + format::record_field::length);
     if (length < format::record_header_size_bytes || length > block.size() - position) {
       return false;
     }
@@ -72,8 +73,7 @@ Result<WriteCacheBlockHeader> peek_write_cache_block_header(ByteView bytes) {
   header.flags = load_le<uint32_t>(source + field::flags);
   header.file_offset = load_le<uint64_t>(source + field::file_offset);
   header.length = load_le<uint32_t>(source + field::length);
-  if (version != format::version ||
-      header_size != format::write_cache_block_header_size_bytes ||
+  if (version != format::version || header_size != format::write_cache_block_header_size_bytes ||
       (header.flags & ~format::block_flags_known) != 0 ||
       header.length < format::write_cache_block_header_size_bytes ||
       header.length > format::write_cache_block_size_bytes_max ||

@@ -52,8 +52,8 @@ bool check_reads(Journal& journal, const Expected& expected) {
   for (const auto& [key, value] : expected) {
     auto got = journal.get(as_bytes(key));
     if (!got.ok()) {
-      EXPECT_TRUE(got.code() == ErrorCode::checksum_mismatch || got.code() == ErrorCode::corruption ||
-                  got.code() == ErrorCode::io_error)
+      EXPECT_TRUE(got.code() == ErrorCode::checksum_mismatch ||
+                  got.code() == ErrorCode::corruption || got.code() == ErrorCode::io_error)
           << got.error().to_string();
       any_failed = true;
       continue;
@@ -189,8 +189,9 @@ TEST(Faults, HALogScanTellsTornFromCorrupt) {
   Rng rng(6);
   for (int trial = 0; trial < 300; trial++) {
     Bytes damaged = whole;
-    const size_t offset = trial < 250 ? rng.uniform(whole.size() - format::root_block_size_bytes)
-                                      : whole.size() - 1 - rng.uniform(format::root_block_size_bytes);
+    const size_t offset = trial < 250
+                              ? rng.uniform(whole.size() - format::root_block_size_bytes)
+                              : whole.size() - 1 - rng.uniform(format::root_block_size_bytes);
     damaged[offset] ^= static_cast<uint8_t>(1u << rng.uniform(8));
     const HALogScan scan = HALogReader::scan(damaged);
     const HALogState want = trial < 250 ? HALogState::corrupt : HALogState::torn;
@@ -305,7 +306,8 @@ TEST(Faults, MisdirectedWritesAndBadSectorsSurfaceAsErrors) {
     for (int round = 0; round < 6; round++) {
       for (int index = 0; index < 40; index++) {
         const uint64_t key = rng.uniform(200);
-        ASSERT_OK(journal.put(as_bytes(key_of(key)), as_bytes(value_of(key + 7 * static_cast<uint64_t>(round), 100))));
+        ASSERT_OK(journal.put(as_bytes(key_of(key)),
+                              as_bytes(value_of(key + 7 * static_cast<uint64_t>(round), 100))));
       }
       auto sealed = journal.seal(Term(1), 0);
       if (!sealed.ok()) break;

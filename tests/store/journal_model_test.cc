@@ -50,8 +50,8 @@ struct Op {
 };
 
 std::ostream& operator<<(std::ostream& out, const Op& op) {
-  return out << "Op{" << static_cast<int>(op.kind) << ", " << op.first << ", " << op.second
-             << ", " << op.third << "}";
+  return out << "Op{" << static_cast<int>(op.kind) << ", " << op.first << ", " << op.second << ", "
+             << op.third << "}";
 }
 
 }  // namespace
@@ -92,7 +92,9 @@ namespace {
 
 constexpr uint32_t key_space = 80;
 
-std::string model_key(uint32_t draw) { return key_of(draw % key_space); }
+std::string model_key(uint32_t draw) {
+  return key_of(draw % key_space);
+}
 
 // Mostly small values, some out of line, a few over several chunks.
 std::string model_value(uint32_t seed, uint32_t size_draw) {
@@ -148,7 +150,8 @@ class Oracle {
     snapshots_.push_back(db_->GetSnapshot());  // Commit point 0: empty.
   }
   ~Oracle() {
-    for (const rocksdb::Snapshot* snapshot : snapshots_) db_->ReleaseSnapshot(snapshot);
+    for (const rocksdb::Snapshot* snapshot : snapshots_)
+      db_->ReleaseSnapshot(snapshot);
     db_.reset();
   }
 
@@ -279,8 +282,8 @@ class ModelRun {
     if (sealed_.has_value()) {
       if (auto found = sealed_->find(key); found != sealed_->end()) {
         expected = found->second.has_value()
-                       ? std::optional<Value>(Value{to_bytes(*found->second),
-                                                    CommitCounter(committed + 1)})
+                       ? std::optional<Value>(
+                             Value{to_bytes(*found->second), CommitCounter(committed + 1)})
                        : std::nullopt;
       }
     }
@@ -308,7 +311,8 @@ class ModelRun {
   }
 
   bool seal() {
-    auto sealed = journal_->seal(term_, 1000 + static_cast<int64_t>(oracle_.commit_counter().value()));
+    auto sealed =
+        journal_->seal(term_, 1000 + static_cast<int64_t>(oracle_.commit_counter().value()));
     RC_ASSERT(sealed.ok());
     RC_ASSERT(sealed->commit_counter == oracle_.commit_counter().next());
     sealed_ = std::move(pending_);
@@ -400,7 +404,8 @@ class ModelRun {
   Term term_{1};
 };
 
-RC_GTEST_PROP(JournalModel, MatchesRocksDBThroughCrashes, (uint64_t seed, const std::vector<Op>& ops)) {
+RC_GTEST_PROP(JournalModel, MatchesRocksDBThroughCrashes,
+              (uint64_t seed, const std::vector<Op>& ops)) {
   ModelRun run(seed);
   for (const Op& op : ops) {
     run.apply(op);
@@ -424,13 +429,16 @@ RC_GTEST_PROP(JournalModel, LeaderFollowerAndReplayStayByteIdentical,
       if (op.kind == OpKind::remove) {
         RC_ASSERT(leader->remove(as_bytes(model_key(op.first))).ok());
       } else {
-        RC_ASSERT(leader->put(as_bytes(model_key(op.first)), as_bytes(model_value(op.second, op.third))).ok());
+        RC_ASSERT(
+            leader->put(as_bytes(model_key(op.first)), as_bytes(model_value(op.second, op.third)))
+                .ok());
       }
     }
     if (!ops.empty() && ops.front().first % 4 == 0) term++;
     auto sealed = leader->seal(Term(term), static_cast<int64_t>(term));
     RC_ASSERT(sealed.ok());
-    for (const Bytes& block : sealed->blocks) RC_ASSERT(follower->lay_down(block).ok());
+    for (const Bytes& block : sealed->blocks)
+      RC_ASSERT(follower->lay_down(block).ok());
     RC_ASSERT(follower->prepare(sealed->root).ok());
     RC_ASSERT(leader->commit(sealed->root).ok());
     RC_ASSERT(follower->commit(sealed->root).ok());

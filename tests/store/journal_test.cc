@@ -18,7 +18,9 @@ using testing::SimNodeDisk;
 using testing::small_options;
 using testing::value_of;
 
-std::string text(const Value& value) { return std::string(as_text(value.bytes)); }
+std::string text(const Value& value) {
+  return std::string(as_text(value.bytes));
+}
 
 TEST(Journal, OpenCreatesCommitPointZero) {
   SimNodeDisk node(1);
@@ -105,9 +107,8 @@ TEST(Journal, ManyKeysMatchAMap) {
     auto got = journal.scan(as_bytes(begin), as_bytes(end), limit);
     ASSERT_OK(got);
     std::vector<std::string> want;
-    for (auto it = expected.lower_bound(begin); it != expected.end() && it->first < end &&
-                                                want.size() < limit;
-         ++it) {
+    for (auto it = expected.lower_bound(begin);
+         it != expected.end() && it->first < end && want.size() < limit; ++it) {
       want.push_back(it->first);
     }
     ASSERT_EQ(got->size(), want.size());
@@ -116,7 +117,8 @@ TEST(Journal, ManyKeysMatchAMap) {
     }
   }
   // Delete everything: the tree ends empty.
-  for (const auto& [key, value] : expected) ASSERT_OK(journal.remove(as_bytes(key)));
+  for (const auto& [key, value] : expected)
+    ASSERT_OK(journal.remove(as_bytes(key)));
   commit_pending(journal);
   EXPECT_TRUE(journal.root().tree_root.is_null());
   EXPECT_EQ(journal.root().key_count, 0u);
@@ -287,7 +289,8 @@ TEST_P(JournalCrash, ReopensAtTheLastDurableCommitPoint) {
     }
     auto got = journal.get(as_bytes(key_of(10)));
     ASSERT_OK(got);
-    EXPECT_EQ(text(**got), value_of(expected_counter == 2 ? 11 : 10, expected_counter == 2 ? 40 : 30));
+    EXPECT_EQ(text(**got),
+              value_of(expected_counter == 2 ? 11 : 10, expected_counter == 2 ? 40 : 30));
     auto halogs = journal.halog_counters();
     ASSERT_OK(halogs);
     EXPECT_EQ(halogs->back(), CommitCounter(expected_counter));

@@ -45,7 +45,8 @@ void put_batch(Journal& journal, uint64_t first, uint64_t count, size_t value_si
 void replicate(Journal& leader, Journal& follower, Term term) {
   auto sealed = leader.seal(term, 77);
   QUIRE_ASSERT(sealed.ok());
-  for (const Bytes& block : sealed->blocks) QUIRE_ASSERT(follower.lay_down(block).ok());
+  for (const Bytes& block : sealed->blocks)
+    QUIRE_ASSERT(follower.lay_down(block).ok());
   QUIRE_ASSERT(leader.prepare(sealed->root).ok());
   QUIRE_ASSERT(follower.prepare(sealed->root).ok());
   QUIRE_ASSERT(leader.commit(sealed->root).ok());
@@ -90,7 +91,8 @@ TEST(Replication, HALogReplayEndsByteIdentical) {
     auto halog = HALogReader::parse(std::move(bytes).value());
     ASSERT_OK(halog);
     ASSERT_OK(behind.journal->replay(*halog));
-    EXPECT_EQ(halog_bytes(leader, CommitCounter(counter)), halog_bytes(behind, CommitCounter(counter)));
+    EXPECT_EQ(halog_bytes(leader, CommitCounter(counter)),
+              halog_bytes(behind, CommitCounter(counter)));
   }
   EXPECT_EQ(committed_prefix_hash(*leader.journal), committed_prefix_hash(*behind.journal));
   // Replaying out of order is refused and changes nothing.
@@ -106,7 +108,8 @@ TEST(Replication, NewLeaderReProposesUnderItsTerm) {
   put_batch(*old_leader.journal, 0, 200, 30);
   auto sealed = old_leader.journal->seal(Term(3), 10);
   ASSERT_OK(sealed);
-  for (const Bytes& block : sealed->blocks) ASSERT_OK(follower.journal->lay_down(block));
+  for (const Bytes& block : sealed->blocks)
+    ASSERT_OK(follower.journal->lay_down(block));
   ASSERT_OK(follower.journal->prepare(sealed->root));
   // The old leader dies; the follower, elected in term 4, re-streams the blocks it holds.
   auto held = follower.journal->uncommitted_blocks();
@@ -116,7 +119,8 @@ TEST(Replication, NewLeaderReProposesUnderItsTerm) {
   reproposed.term = Term(4);
   reproposed.commit_time_ns = 20;
   Member third(7);
-  for (const Bytes& block : *held) ASSERT_OK(third.journal->lay_down(block));
+  for (const Bytes& block : *held)
+    ASSERT_OK(third.journal->lay_down(block));
   ASSERT_OK(third.journal->prepare(reproposed));
   ASSERT_OK(follower.journal->commit(reproposed));
   ASSERT_OK(third.journal->commit(reproposed));
@@ -128,7 +132,8 @@ TEST(Replication, NewLeaderReProposesUnderItsTerm) {
   old_leader.reopen();
   EXPECT_EQ(old_leader.journal->commit_counter(), CommitCounter(0));
   // Its write set survived whole (nothing was lost at the crash): it holds it again.
-  EXPECT_EQ(old_leader.journal->uncommitted_counter(), std::optional<CommitCounter>(CommitCounter(1)));
+  EXPECT_EQ(old_leader.journal->uncommitted_counter(),
+            std::optional<CommitCounter>(CommitCounter(1)));
   ASSERT_OK(old_leader.journal->rollback());
   auto halog = HALogReader::parse(*follower.journal->read_halog(CommitCounter(1)));
   ASSERT_OK(halog);

@@ -110,15 +110,15 @@ inline std::string value_of(uint64_t index, size_t size) {
   return value;
 }
 
-#define ASSERT_OK(expression)                                          \
-  do {                                                                 \
-    const auto& quire_test_result = (expression);                      \
+#define ASSERT_OK(expression)                                                     \
+  do {                                                                            \
+    const auto& quire_test_result = (expression);                                 \
     ASSERT_TRUE(quire_test_result.ok()) << quire_test_result.error().to_string(); \
   } while (false)
 
-#define EXPECT_OK(expression)                                          \
-  do {                                                                 \
-    const auto& quire_test_result = (expression);                      \
+#define EXPECT_OK(expression)                                                     \
+  do {                                                                            \
+    const auto& quire_test_result = (expression);                                 \
     EXPECT_TRUE(quire_test_result.ok()) << quire_test_result.error().to_string(); \
   } while (false)
 
