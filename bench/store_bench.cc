@@ -8,6 +8,7 @@
 //
 // Run: build/bench/bench_store [--dir=/tmp/quire-bench] [--data-mb=1024] [--seconds=3]
 //                              [--gets=200000] [--scans=20000] [--node-size=B] [--inline-max=B]
+//                              [--reads-only] [--rocksdb-compact]
 // The directory is created and emptied; everything in it is deleted at the end.
 #include <rocksdb/db.h>
 #include <rocksdb/statistics.h>
@@ -42,6 +43,8 @@ struct Settings {
   // quire's tree shape (JournalOptions); 0 keeps the default.
   uint32_t node_size_bytes = 0;
   uint32_t value_inline_bytes_max = 0;
+  bool commits = true;           // Part 1.
+  bool rocksdb_compact = false;  // Compact RocksDB fully after the load, before the reads.
 };
 
 double seconds_since(Clock::time_point start) {
@@ -292,6 +295,9 @@ ReadResult rocks_reads(const Settings& settings) {
                    result.user_bytes);
     }
     result.load_seconds = seconds_since(start);
+    if (settings.rocksdb_compact) {
+      check(rocks.db->CompactRange(rocksdb::CompactRangeOptions(), nullptr, nullptr), "compact");
+    }
     result.disk_bytes = rocks_bytes_written(rocks);
   }
   Rocks rocks = open_rocks(path, settings.cache_bytes);
@@ -328,7 +334,7 @@ double mean(const std::vector<double>& values) {
 
 // ---- Driver ----
 
-void run(io::Disk& disk, const Settings& settings) {
+void run_commits(io::Disk& disk, const Settings& settings) {
   printf("## Commit throughput, one sync per commit (%.1f s per cell)\n\n", settings.seconds);
   printf(
       "| puts/commit | value | quire commits/s | RocksDB commits/s | ratio | quire puts/s | "
@@ -354,10 +360,13 @@ void run(io::Disk& disk, const Settings& settings) {
                                   ("rocksdb-" + suffix));
     }
   }
+}
 
+void run_reads(io::Disk& disk, const Settings& settings) {
   printf("\n## Reads on %" PRIu64 " MiB of 1 KiB values (16 B keys, caches %" PRIu64
-         " MiB each, OS page cache warm)\n\n",
-         settings.data_bytes >> 20, settings.cache_bytes >> 20);
+         " MiB each, OS page cache warm%s)\n\n",
+         settings.data_bytes >> 20, settings.cache_bytes >> 20,
+         settings.rocksdb_compact ? ", RocksDB compacted after the load" : "");
   const ReadResult quire = quire_reads(disk, settings);
   const ReadResult rocks = rocks_reads(settings);
   printf("| measure | quire | RocksDB | quire/RocksDB |\n|---|---|---|---|\n");
@@ -389,6 +398,11 @@ void run(io::Disk& disk, const Settings& settings) {
              (static_cast<double>(rocks.scanned_bytes) / rocks.scan_seconds));
 }
 
+void run(io::Disk& disk, const Settings& settings) {
+  if (settings.commits) run_commits(disk, settings);
+  run_reads(disk, settings);
+}
+
 bool parse_flag(const char* argument, const char* name, std::string& value) {
   const size_t length = std::strlen(name);
   if (std::strncmp(argument, name, length) != 0 || argument[length] != '=') return false;
@@ -414,6 +428,10 @@ int main(int argc, char** argv) {
       settings.gets = std::stoull(value);
     } else if (parse_flag(argv[index], "--scans", value)) {
       settings.scans = std::stoull(value);
+    } else if (std::strcmp(argv[index], "--reads-only") == 0) {
+      settings.commits = false;
+    } else if (std::strcmp(argv[index], "--rocksdb-compact") == 0) {
+      settings.rocksdb_compact = true;
     } else if (parse_flag(argv[index], "--node-size", value)) {
       settings.node_size_bytes = static_cast<uint32_t>(std::stoul(value));
     } else if (parse_flag(argv[index], "--inline-max", value)) {

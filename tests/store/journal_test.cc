@@ -244,6 +244,34 @@ TEST(Journal, RollbackForgetsTheWriteSet) {
   EXPECT_EQ(journal.commit_counter(), CommitCounter(2));
 }
 
+// The closing root block of an HALog is not synced on its own: a crash right after a commit
+// may lose it, and open puts it back from the journal's root block.
+TEST(Journal, OpenRestoresALostClosingRootBlock) {
+  SimNodeDisk node(8);
+  std::string path;
+  Bytes complete;
+  {
+    auto opened = node.open();
+    ASSERT_OK(opened);
+    ASSERT_OK((*opened)->put(as_bytes("a"), as_bytes("1")));
+    commit_pending(**opened);
+    path = (*opened)->halog_path(CommitCounter(1));
+    complete = node.current_bytes(path);
+  }
+  node.crash(sim::CrashFates{0.0, 1.0, 0.0});  // Every unsynced write is lost.
+  EXPECT_EQ(node.current_bytes(path).size(), complete.size() - format::root_block_size_bytes);
+  auto opened = node.open();
+  ASSERT_OK(opened);
+  EXPECT_EQ((*opened)->commit_counter(), CommitCounter(1));
+  EXPECT_EQ(node.current_bytes(path), complete);
+  EXPECT_OK((*opened)->read_halog(CommitCounter(1)));
+  bool noted = false;
+  for (const std::string& note : (*opened)->recovery_notes()) {
+    noted = noted || note.find("restored the closing root block") != std::string::npos;
+  }
+  EXPECT_TRUE(noted);
+}
+
 enum class CrashPoint { after_put, after_seal, after_prepare, after_commit };
 
 class JournalCrash : public ::testing::TestWithParam<CrashPoint> {};
