@@ -35,11 +35,12 @@
 // says what open did.
 //
 // Fibers. Every call that returns Result or Status may suspend (it goes through io::Disk).
-// Mutating calls (put, remove, seal, lay_down, prepare, commit, rollback, replay, install,
-// repair, purge) must not overlap one another: the engine's driver serializes them (asserted).
-// Reads of committed state (get, scan, view, read_raw, read_halog) may run from other fibers at
-// any time: committed bytes never change, so they need no lock. A ReadView stays valid while the
-// Journal lives.
+// Mutating calls (seal, lay_down, prepare, commit, rollback, replay, the install calls, repair,
+// purge) must not overlap one another: the engine's driver serializes them (asserted). put and
+// remove never suspend and may be called while a seal is suspended (they go into a fresh pending
+// layer). Reads of committed state (get, scan, view, read_raw, read_halog) may run from other
+// fibers at any time: committed bytes never change, so they need no lock. get_pending must not
+// overlap commit or rollback. A ReadView stays valid while the Journal lives.
 #pragma once
 
 #include <cstdint>

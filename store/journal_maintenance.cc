@@ -75,7 +75,11 @@ Status Journal::replay_blocks(const HALogReader& halog, bool write_halog) {
       return laid;
     }
   }
-  QUIRE_TRY(check_proposal(halog.closing_root()));
+  Status proposal = check_proposal(halog.closing_root());
+  if (!proposal.ok()) {
+    (void)drop_held();
+    return proposal;
+  }
   QUIRE_TRY(make_durable());
   return commit_held(halog.closing_root());
 }
