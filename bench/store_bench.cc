@@ -22,6 +22,7 @@
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -220,90 +221,93 @@ constexpr size_t read_value_size = 1024;
 constexpr uint64_t load_batch = 10000;
 constexpr size_t scan_length = 100;
 
-template <class Get, class Scan>
-void measure_reads(const Settings& settings, ReadResult& result, Get get, Scan scan) {
-  uint64_t state = 42;
-  result.get_ns.reserve(settings.gets);
-  for (uint64_t probe = 0; probe < settings.gets; probe++) {
+// One store's side of the read measurements; rounds alternate between the two stores so that
+// both see the same background (other work on the machine, page-cache reclaim).
+struct ReadTarget {
+  std::function<void(const std::string& key)> get;
+  std::function<void(const std::string& begin, uint64_t& entries, uint64_t& bytes)> scan;
+};
+
+void measure_round(const Settings& settings, uint64_t rounds, uint64_t seed, ReadTarget& target,
+                   ReadResult& result) {
+  uint64_t state = seed;
+  for (uint64_t probe = 0; probe < settings.gets / rounds; probe++) {
     state = mix(state);
     const std::string key = key_for(state % result.keys);
     const Clock::time_point start = Clock::now();
-    get(key);
+    target.get(key);
     result.get_ns.push_back(std::chrono::duration<double, std::nano>(Clock::now() - start).count());
   }
   const Clock::time_point start = Clock::now();
-  for (uint64_t probe = 0; probe < settings.scans; probe++) {
+  for (uint64_t probe = 0; probe < settings.scans / rounds; probe++) {
     state = mix(state);
-    const std::string begin = key_for(state % result.keys);
-    scan(begin, result.scanned_entries, result.scanned_bytes);
+    target.scan(key_for(state % result.keys), result.scanned_entries, result.scanned_bytes);
   }
-  result.scan_seconds = seconds_since(start);
+  result.scan_seconds += seconds_since(start);
 }
 
-ReadResult quire_reads(io::Disk& disk, const Settings& settings) {
-  ReadResult result;
+void load_quire(io::Disk& disk, const Settings& settings, const std::string& name,
+                ReadResult& result) {
   result.keys = settings.data_bytes / read_value_size;
-  const std::string name = "quire-reads";
   uint64_t halog_bytes = 0;
-  {
-    auto opened = store::Journal::open(disk, quire_options(name, settings));
-    QUIRE_ASSERT(opened.ok());
-    const Clock::time_point start = Clock::now();
-    for (uint64_t first = 0; first < result.keys; first += load_batch) {
-      quire_commit(**opened, first, std::min(load_batch, result.keys - first), read_value_size,
-                   result.user_bytes);
-      // The engine's retention rule would purge HALogs every member holds; keep the disk small,
-      // but count what they cost.
-      const std::string halog = (*opened)->halog_path((*opened)->commit_counter());
-      halog_bytes += std::filesystem::file_size(std::filesystem::path(settings.directory) / name /
-                                                halog.substr(name.size() + 1));
-      check((*opened)->purge_halogs_through((*opened)->commit_counter()), "purge");
-    }
-    result.load_seconds = seconds_since(start);
-  }
-  result.disk_bytes =
-      directory_bytes(std::filesystem::path(settings.directory) / name) + halog_bytes;
-  // Reopen: an empty node cache, as after a restart; the OS page cache stays warm for both.
   auto opened = store::Journal::open(disk, quire_options(name, settings));
   QUIRE_ASSERT(opened.ok());
-  store::Journal& journal = **opened;
-  measure_reads(
-      settings, result,
-      [&journal](const std::string& key) {
-        auto value = journal.get(as_bytes(key));
-        QUIRE_ASSERT(value.ok() && value->has_value());
-      },
-      [&journal](const std::string& begin, uint64_t& entries, uint64_t& bytes) {
-        auto found = journal.scan(as_bytes(begin), {}, scan_length);
-        QUIRE_ASSERT(found.ok());
-        entries += found->size();
-        for (const store::Entry& entry : *found)
-          bytes += entry.key.size() + entry.value.bytes.size();
-      });
-  return result;
+  const Clock::time_point start = Clock::now();
+  for (uint64_t first = 0; first < result.keys; first += load_batch) {
+    quire_commit(**opened, first, std::min(load_batch, result.keys - first), read_value_size,
+                 result.user_bytes);
+    // The engine's retention rule would purge HALogs every member holds; keep the disk small,
+    // but count what they cost.
+    const std::string halog = (*opened)->halog_path((*opened)->commit_counter());
+    halog_bytes += std::filesystem::file_size(std::filesystem::path(settings.directory) / name /
+                                              halog.substr(name.size() + 1));
+    check((*opened)->purge_halogs_through((*opened)->commit_counter()), "purge");
+  }
+  result.load_seconds = seconds_since(start);
+  result.disk_bytes =
+      directory_bytes(std::filesystem::path(settings.directory) / name) + halog_bytes;
 }
 
-ReadResult rocks_reads(const Settings& settings) {
-  ReadResult result;
+void load_rocks(const Settings& settings, const std::string& path, ReadResult& result) {
   result.keys = settings.data_bytes / read_value_size;
-  const std::string path = (std::filesystem::path(settings.directory) / "rocksdb-reads").string();
-  {
-    Rocks rocks = open_rocks(path, settings.cache_bytes);
-    const Clock::time_point start = Clock::now();
-    for (uint64_t first = 0; first < result.keys; first += load_batch) {
-      rocks_commit(*rocks.db, first, std::min(load_batch, result.keys - first), read_value_size,
-                   result.user_bytes);
-    }
-    result.load_seconds = seconds_since(start);
-    if (settings.rocksdb_compact) {
-      check(rocks.db->CompactRange(rocksdb::CompactRangeOptions(), nullptr, nullptr), "compact");
-    }
-    result.disk_bytes = rocks_bytes_written(rocks);
-  }
   Rocks rocks = open_rocks(path, settings.cache_bytes);
-  rocksdb::DB& db = *rocks.db;
-  measure_reads(
-      settings, result,
+  const Clock::time_point start = Clock::now();
+  for (uint64_t first = 0; first < result.keys; first += load_batch) {
+    rocks_commit(*rocks.db, first, std::min(load_batch, result.keys - first), read_value_size,
+                 result.user_bytes);
+  }
+  result.load_seconds = seconds_since(start);
+  if (settings.rocksdb_compact) {
+    check(rocks.db->CompactRange(rocksdb::CompactRangeOptions(), nullptr, nullptr), "compact");
+  }
+  result.disk_bytes = rocks_bytes_written(rocks);
+}
+
+void measure_reads(io::Disk& disk, const Settings& settings, ReadResult& quire, ReadResult& rocks) {
+  const std::string quire_name = "quire-reads";
+  const std::string rocks_path =
+      (std::filesystem::path(settings.directory) / "rocksdb-reads").string();
+  load_quire(disk, settings, quire_name, quire);
+  load_rocks(settings, rocks_path, rocks);
+  // Reopen both: empty caches, as after a restart.
+  auto opened = store::Journal::open(disk, quire_options(quire_name, settings));
+  QUIRE_ASSERT(opened.ok());
+  store::Journal& journal = **opened;
+  ReadTarget quire_target{[&journal](const std::string& key) {
+                            auto value = journal.get(as_bytes(key));
+                            QUIRE_ASSERT(value.ok() && value->has_value());
+                          },
+                          [&journal](const std::string& begin, uint64_t& entries, uint64_t& bytes) {
+                            auto found = journal.scan(as_bytes(begin), {}, scan_length);
+                            QUIRE_ASSERT(found.ok());
+                            entries += found->size();
+                            for (const store::Entry& entry : *found) {
+                              bytes += entry.key.size() + entry.value.bytes.size();
+                            }
+                          }};
+  Rocks opened_rocks = open_rocks(rocks_path, settings.cache_bytes);
+  rocksdb::DB& db = *opened_rocks.db;
+  ReadTarget rocks_target{
       [&db](const std::string& key) {
         std::string value;
         check(db.Get(rocksdb::ReadOptions(), key, &value), "rocksdb get");
@@ -316,8 +320,12 @@ ReadResult rocks_reads(const Settings& settings) {
           count++;
         }
         entries += count;
-      });
-  return result;
+      }};
+  constexpr uint64_t rounds = 10;
+  for (uint64_t round = 0; round < rounds; round++) {
+    measure_round(settings, rounds, 42 + round, quire_target, quire);
+    measure_round(settings, rounds, 42 + round, rocks_target, rocks);
+  }
 }
 
 double percentile(std::vector<double> values, double fraction) {
@@ -367,8 +375,9 @@ void run_reads(io::Disk& disk, const Settings& settings) {
          " MiB each, OS page cache warm%s)\n\n",
          settings.data_bytes >> 20, settings.cache_bytes >> 20,
          settings.rocksdb_compact ? ", RocksDB compacted after the load" : "");
-  const ReadResult quire = quire_reads(disk, settings);
-  const ReadResult rocks = rocks_reads(settings);
+  ReadResult quire;
+  ReadResult rocks;
+  measure_reads(disk, settings, quire, rocks);
   printf("| measure | quire | RocksDB | quire/RocksDB |\n|---|---|---|---|\n");
   printf("| load (batches of %" PRIu64 ", sync each), s | %.1f | %.1f | %.2f |\n", load_batch,
          quire.load_seconds, rocks.load_seconds, quire.load_seconds / rocks.load_seconds);
