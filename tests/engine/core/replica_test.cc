@@ -1,0 +1,176 @@
+// Goal: the pure core elects, commits, heals and stays safe in the stories the design names,
+// with no scheduler: leader crash mid-pipeline and mid-prepare, minority leader, pre-vote,
+// follower restart and resync, purged HALogs and rebuild, reads.
+// Method: ModelCluster actions in a fixed order; safety is checked after every action.
+#include <gtest/gtest.h>
+
+#include "tests/engine/core/model_cluster.h"
+#include "tests/printers.h"
+
+namespace quire::engine::core::model {
+namespace {
+
+// Runs until a leader exists and has committed its first write set.
+size_t elect(ModelCluster& cluster) {
+  cluster.settle(200, false);
+  const std::optional<size_t> leader = cluster.leader();
+  QUIRE_ASSERT(leader.has_value());
+  return *leader;
+}
+
+CommitCounter committed(ModelCluster& cluster, size_t member) {
+  return cluster.member(member).disk.committed.commit_counter;
+}
+
+void expect_converged(ModelCluster& cluster) {
+  const CommitCounter first = committed(cluster, 0);
+  for (size_t member = 1; member < cluster.size(); member++) {
+    EXPECT_EQ(committed(cluster, member), first) << cluster.describe();
+  }
+}
+
+TEST(Replica, SingleMemberElectsItselfAndCommits) {
+  ModelCluster cluster(1, 1);
+  const size_t leader = elect(cluster);
+  cluster.submit(leader);
+  cluster.settle(20, false);
+  EXPECT_EQ(committed(cluster, 0), CommitCounter(1));
+  EXPECT_EQ(cluster.stats().acknowledged, 1u);
+}
+
+TEST(Replica, ThreeMembersElectOneLeaderAndCommitEverywhere) {
+  ModelCluster cluster(3, 2);
+  const size_t leader = elect(cluster);
+  for (int write_set = 0; write_set < 5; write_set++) {
+    cluster.submit(leader);
+    cluster.settle(20, false);
+  }
+  EXPECT_EQ(committed(cluster, leader), CommitCounter(5));
+  expect_converged(cluster);
+  EXPECT_EQ(cluster.stats().acknowledged, 5u);
+}
+
+TEST(Replica, LeaderCrashMidPipelineLosesNoAcknowledgedWrite) {
+  ModelCluster cluster(3, 3);
+  size_t leader = elect(cluster);
+  cluster.submit(leader);
+  cluster.settle(20, false);
+  // Seal the next write set, let some blocks out, and crash before PREPARE completes anywhere.
+  cluster.submit(leader);
+  cluster.complete(leader);  // WriteSetSealed: blocks and Prepare enter the network.
+  if (!cluster.network().empty()) cluster.deliver(0);
+  cluster.crash(leader);
+  cluster.settle(300, true);
+  cluster.restart(leader);
+  cluster.settle(300, true);
+  expect_converged(cluster);
+  EXPECT_GE(committed(cluster, 0), CommitCounter(1));
+}
+
+TEST(Replica, LeaderCrashAfterMajorityPrepareRecommitsTheWriteSet) {
+  ModelCluster cluster(3, 4);
+  const size_t leader = elect(cluster);
+  cluster.submit(leader);
+  cluster.complete(leader);  // Sealed; blocks and Prepare sent.
+  // Deliver everything to the followers and let them prepare and vote, but crash the leader
+  // before it hears the votes.
+  for (int round = 0; round < 20; round++) {
+    for (size_t member = 0; member < 3; member++) {
+      if (member != leader) cluster.complete(member);
+    }
+    for (size_t index = 0; index < cluster.network().size();) {
+      if (cluster.network()[index].to != cluster.member(leader).id) {
+        cluster.deliver(index);
+      } else {
+        index++;
+      }
+    }
+  }
+  const uint64_t acknowledged_before = cluster.stats().acknowledged;
+  cluster.crash(leader);
+  cluster.settle(400, false);
+  // The followers held it prepared: the new leader re-proposed it under its own term.
+  EXPECT_GE(cluster.stats().reproposals, 1u);
+  std::optional<size_t> new_leader = cluster.leader();
+  ASSERT_TRUE(new_leader.has_value());
+  EXPECT_EQ(committed(cluster, *new_leader), CommitCounter(1));
+  EXPECT_EQ(acknowledged_before, 0u);
+  cluster.restart(leader);
+  cluster.settle(300, false);
+  expect_converged(cluster);
+}
+
+TEST(Replica, MinorityLeaderStepsDownAndCommitsNothing) {
+  ModelCluster cluster(3, 5);
+  const size_t leader = elect(cluster);
+  const CommitCounter before = committed(cluster, leader);
+  cluster.set_cut(leader, true);
+  for (int round = 0; round < 200; round++) {
+    cluster.submit(leader);
+    cluster.settle(1, false);
+  }
+  EXPECT_EQ(committed(cluster, leader), before);
+  ASSERT_TRUE(cluster.member(leader).replica);
+  EXPECT_FALSE(cluster.member(leader).replica->state().is_leader()) << cluster.describe();
+  // The majority elected another leader and goes on.
+  const std::optional<size_t> other = cluster.leader();
+  ASSERT_TRUE(other.has_value());
+  EXPECT_NE(*other, leader);
+  cluster.set_cut(leader, false);
+  cluster.settle(300, true);
+  expect_converged(cluster);
+}
+
+TEST(Replica, PreVoteKeepsAReturningMemberFromDeposingTheLeader) {
+  ModelCluster cluster(3, 6);
+  const size_t leader = elect(cluster);
+  const Term term = cluster.member(leader).replica->state().term;
+  const size_t loner = (leader + 1) % 3;
+  cluster.set_cut(loner, true);
+  for (int round = 0; round < 300; round++)
+    cluster.settle(1, false);
+  // Cut off, it campaigned only in pre-votes: its term did not rise.
+  EXPECT_EQ(cluster.member(loner).replica->state().term, term);
+  cluster.set_cut(loner, false);
+  cluster.settle(100, false);
+  EXPECT_EQ(cluster.leader(), leader);
+  EXPECT_EQ(cluster.member(leader).replica->state().term, term);
+}
+
+TEST(Replica, FollowerRestartResyncsWhatItMissed) {
+  ModelCluster cluster(3, 7);
+  const size_t leader = elect(cluster);
+  const size_t follower = (leader + 1) % 3;
+  cluster.crash(follower);
+  for (int write_set = 0; write_set < 10; write_set++) {
+    cluster.submit(leader);
+    cluster.settle(10, false);
+  }
+  // Group commit may merge submissions that arrive while a write set is in flight.
+  const CommitCounter reached = committed(cluster, leader);
+  EXPECT_GE(reached, CommitCounter(5));
+  cluster.restart(follower);
+  cluster.settle(200, false);
+  EXPECT_GE(cluster.stats().resync_fetches, reached.value());
+  expect_converged(cluster);
+}
+
+TEST(Replica, PurgedHALogsMakeAReturningMemberRebuild) {
+  ReplicaConfig config;
+  config.halog_retention_count_max = 3;
+  ModelCluster cluster(3, 8, config);
+  const size_t leader = elect(cluster);
+  const size_t follower = (leader + 1) % 3;
+  cluster.crash(follower);
+  for (int write_set = 0; write_set < 12; write_set++) {
+    cluster.submit(leader);
+    cluster.settle(10, false);
+  }
+  cluster.restart(follower);
+  cluster.settle(300, false);
+  EXPECT_GE(cluster.stats().rebuilds, 1u);
+  expect_converged(cluster);
+}
+
+}  // namespace
+}  // namespace quire::engine::core::model
