@@ -239,7 +239,7 @@ Status Journal::prepare(const RootBlock& proposed) {
 Status Journal::commit(const RootBlock& root) {
   MutationScope scope(mutating_);
   QUIRE_TRY(check_writable());
-  if (held_ == nullptr && root == root_) return ok_status();  // A repeated COMMIT.
+  if (root == root_) return ok_status();  // A repeated COMMIT.
   QUIRE_TRY(check_proposal(root));
   QUIRE_TRY(make_durable());
   return commit_held(root);
