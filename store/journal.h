@@ -143,6 +143,13 @@ class Journal {
   // committed state. A pending value's version is the counter it will commit at.
   Result<std::optional<Value>> get_pending(ByteView key);
   bool has_pending() const { return !pending_.empty(); }
+  // Drops the pending layer and keeps any held write set (a leader that lost its leadership:
+  // what it sealed may still commit, what it did not seal surely will not). Never suspends.
+  // REQUIRES: no seal in progress.
+  void discard_pending() {
+    QUIRE_ASSERT(sealing_ == nullptr);
+    pending_.clear();
+  }
   uint64_t pending_size_bytes() const { return pending_.size_bytes(); }
   size_t pending_count() const { return pending_.size(); }
   // Turns the pending layer into write set commit_counter()+1: writes its blocks (unsynced) to
