@@ -61,8 +61,9 @@ struct FetchHALog {
   CommitCounter counter;
 };
 // Replays a fetched HALog onto the journal (lays down its blocks, commits its closing root
-// block, writes the same HALog here) → CommitDone.
+// block, writes the same HALog here) → CommitDone, or ReplayFailed.
 struct ReplayHALog {
+  NodeId peer;
   SharedBytes halog;
   store::RootBlock root;
 };

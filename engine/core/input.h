@@ -61,6 +61,12 @@ struct HALogFetchFailed {
   CommitCounter counter;
   FetchFailure failure = FetchFailure::unreachable;
 };
+// A fetched HALog did not replay (it does not follow this commit point, or its bytes do not
+// check): nothing changed; the peer is treated as lacking it.
+struct ReplayFailed {
+  NodeId peer;
+  CommitCounter counter;
+};
 // Rebuild: the committed prefix of `peer` up to `root` is installed here.
 struct RebuildDone {
   NodeId peer;
@@ -76,8 +82,8 @@ struct ReadRequested {
 };
 
 using Input = std::variant<Tick, Received, PendingWork, WriteSetSealed, SealSkipped, PrepareDone,
-                           CommitDone, LayDownFailed, HALogFetched, HALogFetchFailed, RebuildDone,
-                           RebuildFailed, ReadRequested>;
+                           CommitDone, LayDownFailed, HALogFetched, HALogFetchFailed, ReplayFailed,
+                           RebuildDone, RebuildFailed, ReadRequested>;
 
 const char* input_name(const Input& input);
 

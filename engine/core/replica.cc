@@ -86,6 +86,7 @@ Step Replica::step(const Input& input) {
           },
           [&](const HALogFetched& fetched) { resync::on_halog_fetched(context, fetched); },
           [&](const HALogFetchFailed& failed) { resync::on_halog_fetch_failed(context, failed); },
+          [&](const ReplayFailed& failed) { resync::on_replay_failed(context, failed); },
           [&](const RebuildDone& done) { resync::on_rebuild_done(context, done); },
           [&](const RebuildFailed& failed) { resync::on_rebuild_failed(context, failed); },
           [&](const ReadRequested& read) { leadership::on_read_requested(context, read.read_id); },

@@ -101,7 +101,23 @@ void on_halog_fetched(Context& context, const HALogFetched& fetched) {
     write_pipeline::drop_held(context);
   }
   state.committing = true;
-  context.emit(ReplayHALog{fetched.halog, root});
+  context.emit(ReplayHALog{fetched.peer, fetched.halog, root});
+}
+
+void on_replay_failed(Context& context, const ReplayFailed& failed) {
+  ReplicaState& state = context.state;
+  ResyncState& resync = state.resync;
+  QUIRE_ASSERT(state.committing);
+  state.committing = false;
+  if (!resync.active || failed.counter != state.next_counter()) return;
+  // Its copy does not replay here: as good as missing there.
+  resync.peers_missing.insert(failed.peer);
+  resync.peer = next_peer(context, failed.peer);
+  if (resync.peer == node_none) {
+    start_rebuild(context);
+    return;
+  }
+  fetch_next(context);
 }
 
 void on_halog_fetch_failed(Context& context, const HALogFetchFailed& failed) {

@@ -15,6 +15,7 @@ void on_leader_progress(Context& context);
 void on_committed(Context& context);
 void on_halog_fetched(Context& context, const HALogFetched& fetched);
 void on_halog_fetch_failed(Context& context, const HALogFetchFailed& failed);
+void on_replay_failed(Context& context, const ReplayFailed& failed);
 void on_rebuild_done(Context& context, const RebuildDone& done);
 void on_rebuild_failed(Context& context, const RebuildFailed& failed);
 // Gives up on a peer that makes no progress.

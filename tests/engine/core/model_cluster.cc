@@ -228,6 +228,11 @@ void ModelCluster::execute(size_t index, const Effect& effect) {
             }
           },
           [&](const ReplayHALog& replay) {
+            if (replay.halog == nullptr && rng_.one_in(50)) {
+              // Now and then a fetched HALog does not replay (corrupt in the model).
+              member.completions.push_back(ReplayFailed{replay.peer, replay.root.commit_counter});
+              return;
+            }
             QUIRE_ASSERT(!disk.held);
             note_commit(index, replay.root);
             member.completions.push_back(CommitDone{replay.root});

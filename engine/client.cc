@@ -1,0 +1,126 @@
+#include "engine/client.h"
+
+#include "engine/codec.h"
+#include "io/base/text.h"
+
+namespace quire::engine {
+namespace {
+
+// Outcomes after which the request surely did not apply and may go elsewhere.
+bool retryable(wire::Outcome outcome) {
+  return outcome == wire::NOT_LEADER || outcome == wire::UNAVAILABLE || outcome == wire::BUSY;
+}
+
+}  // namespace
+
+Client::Client(io::Runtime& runtime, GroupIdentity group, std::vector<io::Address> members,
+               ClientOptions options)
+    : runtime_(runtime), group_(std::move(group)), members_(std::move(members)), options_(options) {
+  QUIRE_ASSERT(!members_.empty());
+  leader_guess_ = static_cast<size_t>(runtime_.rng().uniform(members_.size()));
+}
+
+Client::~Client() = default;
+
+void Client::forget(const io::Address& member) {
+  connections_.erase(member.to_string());
+}
+
+Result<io::Connection*> Client::connection_to(const io::Address& member) {
+  const std::string key = member.to_string();
+  auto found = connections_.find(key);
+  if (found != connections_.end()) return found->second.get();
+  const Instant deadline = runtime_.now() + options_.attempt_timeout;
+  QUIRE_TRY_ASSIGN(std::unique_ptr<io::Connection> connection,
+                   runtime_.network().connect(member, deadline));
+  wire::Frame hello;
+  hello.mutable_hello()->set_group(group_.name);
+  hello.mutable_hello()->set_token(group_.token);
+  hello.mutable_hello()->set_protocol_version(protocol_version);
+  hello.mutable_hello()->set_peer(wire::Hello::CLIENT);
+  QUIRE_TRY(connection->send(seal_frame(hello)));
+  QUIRE_TRY_ASSIGN(Bytes reply_bytes, connection->receive(deadline));
+  QUIRE_TRY_ASSIGN(wire::Frame reply, open_frame(reply_bytes));
+  if (!reply.has_hello_reply() || !reply.hello_reply().accepted()) {
+    return Error(ErrorCode::refused,
+                 concat(key, " refused the client: ",
+                        reply.has_hello_reply() ? reply.hello_reply().reason() : "no hello reply"));
+  }
+  io::Connection* raw = connection.get();
+  connections_[key] = std::move(connection);
+  return raw;
+}
+
+Result<wire::ClientResponse> Client::call_once(const io::Address& member,
+                                               wire::ClientRequest request) {
+  QUIRE_TRY_ASSIGN(io::Connection * connection, connection_to(member));
+  const uint64_t id = next_request_++;
+  request.set_request_id(id);
+  wire::Frame frame;
+  *frame.mutable_client_request() = std::move(request);
+  if (Status sent = connection->send(seal_frame(frame)); !sent.ok()) {
+    // send() fails only before the frame is queued: it never left.
+    forget(member);
+    return std::move(sent).error();
+  }
+  auto reply_bytes = connection->receive(runtime_.now() + options_.attempt_timeout);
+  if (!reply_bytes.ok()) {
+    forget(member);
+    return Error(ErrorCode::unknown_outcome, concat("no answer from ", member.to_string(), ": ",
+                                                    reply_bytes.error().to_string()));
+  }
+  auto reply = open_frame(*reply_bytes);
+  if (!reply.ok() || !reply->has_client_response() || reply->client_response().request_id() != id) {
+    forget(member);
+    return Error(ErrorCode::unknown_outcome, concat("a garbled answer from ", member.to_string()));
+  }
+  return std::move(*reply->mutable_client_response());
+}
+
+void Client::guess_leader(const std::string& address) {
+  for (size_t index = 0; index < members_.size(); index++) {
+    if (members_[index].to_string() == address) {
+      leader_guess_ = index;
+      return;
+    }
+  }
+  leader_guess_ = (leader_guess_ + 1) % members_.size();
+}
+
+Result<wire::ClientResponse> Client::call(wire::ClientRequest request, Instant deadline) {
+  while (runtime_.now() < deadline) {
+    const io::Address member = members_[leader_guess_];
+    auto response = call_once(member, request);
+    if (!response.ok()) {
+      if (response.code() == ErrorCode::unknown_outcome) return response;
+      leader_guess_ = (leader_guess_ + 1) % members_.size();
+      runtime_.sleep_for(options_.retry_delay);
+      continue;
+    }
+    if (!retryable(response->outcome())) return response;
+    if (response->outcome() == wire::NOT_LEADER && !response->leader_address().empty()) {
+      guess_leader(response->leader_address());
+    } else {
+      leader_guess_ = (leader_guess_ + 1) % members_.size();
+      runtime_.sleep_for(options_.retry_delay);
+    }
+  }
+  return Error(ErrorCode::unavailable, "no leader answered before the deadline");
+}
+
+Result<wire::ClientResponse> Client::call_member(const io::Address& member,
+                                                 wire::ClientRequest request, Instant deadline) {
+  while (runtime_.now() < deadline) {
+    auto response = call_once(member, request);
+    if (!response.ok()) {
+      if (response.code() == ErrorCode::unknown_outcome) return response;
+      runtime_.sleep_for(options_.retry_delay);
+      continue;
+    }
+    if (!retryable(response->outcome())) return response;
+    runtime_.sleep_for(options_.retry_delay);
+  }
+  return Error(ErrorCode::unavailable, concat(member.to_string(), " did not answer in time"));
+}
+
+}  // namespace quire::engine

@@ -1,0 +1,119 @@
+#include "engine/node.h"
+
+#include <algorithm>
+
+#include "engine/bulk.h"
+#include "io/base/text.h"
+
+namespace quire::engine {
+
+Status NodeConfig::validate() const {
+  if (group.name.empty()) return Error(ErrorCode::invalid_argument, "the group needs a name");
+  if (members.empty() || member(self) == nullptr) {
+    return Error(ErrorCode::invalid_argument, concat("node ", self, " is not among the members"));
+  }
+  for (size_t index = 1; index < members.size(); index++) {
+    if (!(members[index - 1].id < members[index].id)) {
+      return Error(ErrorCode::invalid_argument, "members must be listed by ascending id, once");
+    }
+  }
+  if (self == node_none) return Error(ErrorCode::invalid_argument, "node id 0 is reserved");
+  if (tick_interval <= Duration()) {
+    return Error(ErrorCode::invalid_argument, "the tick interval must be positive");
+  }
+  if (protocol.election_timeout_ticks_min >= protocol.election_timeout_ticks_max ||
+      protocol.heartbeat_interval_ticks >= protocol.election_timeout_ticks_min) {
+    return Error(ErrorCode::invalid_argument,
+                 "need heartbeat interval < election timeout min < election timeout max");
+  }
+  return journal.validate();
+}
+
+const MemberAddress* NodeConfig::member(NodeId id) const {
+  for (const MemberAddress& each : members) {
+    if (each.id == id) return &each;
+  }
+  return nullptr;
+}
+
+Node::Node(io::Runtime& runtime, NodeConfig config)
+    : runtime_(runtime), config_(std::move(config)) {}
+
+Node::~Node() = default;
+
+Result<core::RecoveredState> Node::recover() {
+  auto opened = store::Journal::open(runtime_.disk(), config_.journal);
+  if (!opened.ok() && opened.code() == ErrorCode::corruption) {
+    // No usable root block: keep the damaged file for the operator and start empty; the member
+    // rebuilds from a peer (it cannot vote for anything it does not hold).
+    const std::string path = config_.journal.directory.empty()
+                                 ? std::string("journal")
+                                 : config_.journal.directory + "/journal";
+    runtime_.trace(concat("journal unusable (", opened.error().to_string(), "); set aside"));
+    QUIRE_TRY(runtime_.disk().rename(path, concat(path, ".corrupt-", runtime_.wall_clock_ns())));
+    opened = store::Journal::open(runtime_.disk(), config_.journal);
+  }
+  QUIRE_TRY_ASSIGN(journal_, std::move(opened));
+  for (const std::string& note : journal_->recovery_notes())
+    runtime_.trace(concat("recovery: ", note));
+  // The quorum state is not rebuildable: a member that forgot its vote could vote twice in a
+  // term. A damaged one stops the node with a clear error for the operator.
+  const std::string quorum_path = config_.journal.directory.empty()
+                                      ? std::string("quorum_state")
+                                      : config_.journal.directory + "/quorum_state";
+  QUIRE_TRY_ASSIGN(quorum_state_, store::QuorumStateFile::open(runtime_.disk(), quorum_path));
+  const store::QuorumState& quorum = quorum_state_->state();
+  core::RecoveredState recovered;
+  recovered.term = quorum.current_term;
+  recovered.voted_for = quorum.voted_for;
+  recovered.committed = journal_->root();
+  const std::optional<CommitCounter> held = journal_->uncommitted_counter();
+  if (held && quorum.prepared && quorum.prepared->commit_counter == *held &&
+      *held == journal_->commit_counter().next() && journal_->prepare(*quorum.prepared).ok()) {
+    recovered.prepared = quorum.prepared;
+  } else if (held) {
+    // Bytes without a vote: not part of this member's history.
+    QUIRE_TRY(journal_->rollback());
+  }
+  runtime_.trace(concat("recovered term ", recovered.term, " committed ",
+                        recovered.committed.commit_counter,
+                        recovered.prepared ? " with a prepared write set" : ""));
+  return recovered;
+}
+
+Status Node::run() {
+  QUIRE_TRY(config_.validate());
+  QUIRE_TRY_ASSIGN(const core::RecoveredState recovered, recover());
+  Transport::Handlers handlers;
+  handlers.on_peer_message = [this](core::Envelope envelope) {
+    if (driver_ != nullptr) driver_->post(core::Received{std::move(envelope)});
+  };
+  handlers.on_bulk_request = [this](NodeId, const wire::BulkRequest& request) {
+    return serve_bulk(*journal_, request, config_.prefix_chunk_bytes);
+  };
+  handlers.on_client_request = [this](const wire::ClientRequest& request) {
+    return clients_->handle(request);
+  };
+  transport_ = std::make_unique<Transport>(runtime_, config_.self, config_.group, config_.members,
+                                           std::move(handlers), config_.transport);
+  driver_ = std::make_unique<ReplicaDriver>(runtime_, config_, *journal_, *quorum_state_,
+                                            *transport_, recovered);
+  clients_ = std::make_unique<ClientService>(runtime_, config_, *journal_, *driver_, *transport_);
+  driver_->set_listener(clients_.get());
+  Status outcome = transport_->start();
+  if (outcome.ok() && !stop_requested_) outcome = driver_->run();
+  clients_->shut_down();
+  transport_->stop();
+  driver_->set_listener(nullptr);
+  clients_.reset();
+  driver_.reset();
+  transport_.reset();
+  return outcome;
+}
+
+void Node::stop() {
+  stop_requested_ = true;
+  if (driver_ != nullptr) driver_->stop();
+}
+
+}  // namespace quire::engine

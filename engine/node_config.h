@@ -1,0 +1,40 @@
+// NodeConfig: everything one member of a replication group is configured with. The daemon reads
+// it from flags (docs/operations.md); the simulator builds it per node.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "engine/core/config.h"
+#include "engine/transport.h"
+#include "store/journal.h"
+
+namespace quire::engine {
+
+struct NodeConfig {
+  NodeId self;
+  GroupIdentity group;
+  std::vector<MemberAddress> members;  // Sorted by id; includes self.
+
+  // One Tick input to the core per interval; the core's timeouts are counted in ticks.
+  Duration tick_interval = Duration::milliseconds(10);
+  core::ReplicaConfig protocol;  // self, members and seed are filled in by the node.
+  store::JournalOptions journal;
+  TransportOptions transport;
+
+  // Bounds: under load the leader answers busy instead of queueing more.
+  size_t inbox_capacity = 4096;
+  size_t pending_transactions_max = 10'000;
+  uint64_t pending_bytes_max = 64u << 20;
+  size_t waiting_reads_max = 10'000;
+  // Bulk transfers.
+  Duration fetch_timeout = Duration::seconds(5);
+  uint64_t prefix_chunk_bytes = 1u << 20;
+
+  // REQUIRES-style checks with clear messages. Errors: invalid_argument.
+  Status validate() const;
+  const MemberAddress* member(NodeId id) const;
+};
+
+}  // namespace quire::engine

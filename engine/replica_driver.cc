@@ -1,0 +1,266 @@
+#include "engine/replica_driver.h"
+
+#include "engine/bulk.h"
+#include "io/base/text.h"
+#include "store/halog_reader.h"
+
+namespace quire::engine {
+namespace {
+
+template <class... Handlers>
+struct Overloaded : Handlers... {
+  using Handlers::operator()...;
+};
+template <class... Handlers>
+Overloaded(Handlers...) -> Overloaded<Handlers...>;
+
+core::ReplicaConfig protocol_config(const NodeConfig& config, uint64_t seed) {
+  core::ReplicaConfig protocol = config.protocol;
+  protocol.self = config.self;
+  protocol.members.clear();
+  for (const MemberAddress& member : config.members)
+    protocol.members.push_back(member.id);
+  protocol.seed = seed;
+  return protocol;
+}
+
+std::vector<core::SharedBytes> share(std::vector<Bytes> blocks) {
+  std::vector<core::SharedBytes> shared;
+  shared.reserve(blocks.size());
+  for (Bytes& block : blocks)
+    shared.push_back(std::make_shared<const Bytes>(std::move(block)));
+  return shared;
+}
+
+}  // namespace
+
+ReplicaDriver::ReplicaDriver(io::Runtime& runtime, const NodeConfig& config,
+                             store::Journal& journal, store::QuorumStateFile& quorum_state,
+                             Transport& transport, const core::RecoveredState& recovered)
+    : runtime_(runtime),
+      config_(config),
+      journal_(journal),
+      quorum_state_(quorum_state),
+      transport_(transport),
+      replica_(protocol_config(config, runtime.rng().next_u64()), recovered),
+      inbox_(runtime, config.inbox_capacity),
+      journal_mutex_(runtime),
+      helpers_done_(runtime) {}
+
+ReplicaDriver::~ReplicaDriver() {
+  QUIRE_ASSERT(helpers_running_ == 0 || runtime_.scheduler().killing());
+}
+
+void ReplicaDriver::post(core::Input input) {
+  (void)inbox_.send(std::move(input));
+}
+
+bool ReplicaDriver::try_post(core::Input input) {
+  return inbox_.try_send(std::move(input)).ok();
+}
+
+void ReplicaDriver::stop() {
+  stopping_ = true;
+  inbox_.close();
+}
+
+void ReplicaDriver::fail(const Error& error) {
+  if (!fatal_) {
+    runtime_.trace(concat("node stops: ", error.to_string()));
+    fatal_ = error;
+  }
+  stop();
+}
+
+void ReplicaDriver::spawn_helper(std::string name, std::function<void()> body) {
+  helpers_running_++;
+  runtime_.spawn(std::move(name), [this, body = std::move(body)] {
+    // Counts the helper out however it ends, a crash's unwinding included.
+    struct Done {
+      ReplicaDriver& driver;
+      ~Done() {
+        if (--driver.helpers_running_ == 0) driver.helpers_done_.set();
+      }
+    } done{*this};
+    body();
+  });
+}
+
+Status ReplicaDriver::run() {
+  spawn_helper("ticker", [this] { ticker(); });
+  while (!stopping_) {
+    core::Input input;
+    if (!completions_.empty()) {
+      input = std::move(completions_.front());
+      completions_.pop_front();
+    } else {
+      auto received = inbox_.receive();
+      if (!received.ok()) break;
+      input = std::move(*received);
+    }
+    const core::ReplicaStatus before = replica_.status();
+    const core::Step step = replica_.step(input);
+    steps_++;
+    for (const core::Effect& effect : step.effects) {
+      if (fatal_) break;
+      execute(effect);
+    }
+    trace_transitions(before);
+  }
+  stop();
+  if (helpers_running_ > 0) helpers_done_.wait();
+  if (fatal_) return *fatal_;
+  return ok_status();
+}
+
+void ReplicaDriver::ticker() {
+  while (!stopping_) {
+    runtime_.sleep_for(config_.tick_interval);
+    if (!stopping_) (void)try_post(core::Tick{});
+  }
+}
+
+void ReplicaDriver::trace_transitions(const core::ReplicaStatus& before) {
+  const core::ReplicaStatus after = replica_.status();
+  if (after.role != before.role || after.term != before.term) {
+    runtime_.trace(concat("role ", core::role_name(after.role), " term ", after.term, " leader ",
+                          after.leader, " committed ", after.committed));
+  }
+  if (after.committed != before.committed) {
+    runtime_.trace(concat("committed ", after.committed, " term ", replica_.state().committed.term,
+                          " hash ", hex64(replica_.state().committed.write_set_hash)));
+    if (listener_ != nullptr) listener_->on_committed(after.committed);
+  }
+}
+
+void ReplicaDriver::execute(const core::Effect& effect) {
+  std::visit(
+      Overloaded{
+          [&](const core::Send& send) { transport_.send(send.envelope); },
+          [&](const core::PersistQuorumState& persist) {
+            const Status stored = quorum_state_.store(
+                store::QuorumState{persist.term, persist.voted_for, persist.prepared});
+            if (!stored.ok()) fail(stored.error());
+          },
+          [&](const core::SealWriteSet& seal_write_set) { seal(seal_write_set.term); },
+          [&](const core::ReproposeWriteSet& repropose_write_set) {
+            repropose(repropose_write_set.term, repropose_write_set.prepared);
+          },
+          [&](const core::LayDownBlock& block) {
+            io::MutexLock lock(journal_mutex_);
+            const Status laid = journal_.lay_down(*block.bytes);
+            if (laid.ok()) return;
+            runtime_.trace(concat("lay down of block ", block.sequence, " of ", block.counter,
+                                  " failed: ", laid.error().to_string()));
+            if (journal_.failed()) return fail(laid.error());
+            const Status dropped = journal_.rollback();
+            if (!dropped.ok()) return fail(dropped.error());
+            completions_.push_back(core::LayDownFailed{block.counter});
+          },
+          [&](const core::PrepareWriteSet& prepare) {
+            io::MutexLock lock(journal_mutex_);
+            const Status prepared = journal_.prepare(prepare.root);
+            if (!prepared.ok()) {
+              runtime_.trace(concat("prepare of ", prepare.root.commit_counter,
+                                    " failed: ", prepared.error().to_string()));
+              if (journal_.failed()) return fail(prepared.error());
+            }
+            completions_.push_back(core::PrepareDone{prepare.root, prepared.ok()});
+          },
+          [&](const core::CommitWriteSet& commit) {
+            io::MutexLock lock(journal_mutex_);
+            const Status committed = journal_.commit(commit.root);
+            if (!committed.ok()) return fail(committed.error());
+            completions_.push_back(core::CommitDone{commit.root});
+          },
+          [&](const core::RollBack&) {
+            io::MutexLock lock(journal_mutex_);
+            const Status rolled_back = journal_.rollback();
+            if (!rolled_back.ok()) fail(rolled_back.error());
+          },
+          [&](const core::FetchHALog& fetch) { fetch_halog(fetch.peer, fetch.counter); },
+          [&](const core::ReplayHALog& replay) {
+            io::MutexLock lock(journal_mutex_);
+            auto reader = store::HALogReader::parse(*replay.halog);
+            Status replayed = reader.ok() ? journal_.replay(*reader) : Status(reader.error());
+            if (replayed.ok()) {
+              completions_.push_back(core::CommitDone{journal_.root()});
+              return;
+            }
+            runtime_.trace(concat("replay of HALog ", replay.root.commit_counter, " from ",
+                                  replay.peer, " failed: ", replayed.error().to_string()));
+            if (journal_.failed()) return fail(replayed.error());
+            completions_.push_back(core::ReplayFailed{replay.peer, replay.root.commit_counter});
+          },
+          [&](const core::Rebuild& rebuild_from) { rebuild(rebuild_from.peer); },
+          [&](const core::PurgeHALogs& purge) {
+            io::MutexLock lock(journal_mutex_);
+            const CommitCounter through = std::min(purge.through, journal_.commit_counter());
+            const Status purged = journal_.purge_halogs_through(through);
+            if (!purged.ok() && journal_.failed()) fail(purged.error());
+          },
+          [&](const core::AcknowledgeWriteSet& acknowledge) {
+            if (listener_ != nullptr) listener_->on_acknowledged(acknowledge.counter);
+          },
+          [&](const core::AbandonWriteSets& abandon) {
+            io::MutexLock lock(journal_mutex_);
+            journal_.discard_pending();
+            if (listener_ != nullptr) listener_->on_abandoned(abandon.in_flight);
+          },
+          [&](const core::ConfirmReads& confirm) {
+            if (listener_ != nullptr) listener_->on_reads_confirmed(confirm.through);
+          },
+          [&](const core::RefuseReads& refuse) {
+            if (listener_ != nullptr) listener_->on_reads_refused(refuse.through);
+          },
+      },
+      effect);
+}
+
+void ReplicaDriver::seal(Term term) {
+  io::MutexLock lock(journal_mutex_);
+  auto write_set = journal_.seal(term, runtime_.wall_clock_ns());
+  if (!write_set.ok()) {
+    runtime_.trace(concat("seal failed: ", write_set.error().to_string()));
+    if (journal_.failed()) return fail(write_set.error());
+    // Nothing was written: the pending transactions surely did not commit.
+    journal_.discard_pending();
+    if (listener_ != nullptr) listener_->on_abandoned(std::nullopt);
+    completions_.push_back(core::SealSkipped{});
+    return;
+  }
+  if (listener_ != nullptr) listener_->on_sealed(write_set->commit_counter);
+  completions_.push_back(
+      core::WriteSetSealed{write_set->root, share(std::move(write_set->blocks))});
+}
+
+void ReplicaDriver::repropose(Term term, const store::RootBlock& prepared) {
+  io::MutexLock lock(journal_mutex_);
+  auto blocks = journal_.uncommitted_blocks();
+  if (!blocks.ok()) return fail(blocks.error());
+  store::RootBlock root = prepared;
+  root.term = term;
+  root.commit_time_ns = runtime_.wall_clock_ns();
+  runtime_.trace(concat("re-propose write set ", root.commit_counter, " under term ", term));
+  completions_.push_back(core::WriteSetSealed{root, share(std::move(*blocks))});
+}
+
+void ReplicaDriver::fetch_halog(NodeId peer, CommitCounter counter) {
+  auto body = [this, peer, counter] {
+    core::Input outcome = fetch_halog_from(transport_, runtime_, peer, counter,
+                                           runtime_.now() + config_.fetch_timeout);
+    if (!stopping_) post(std::move(outcome));
+  };
+  spawn_helper(concat("fetch-halog-", counter), body);
+}
+
+void ReplicaDriver::rebuild(NodeId peer) {
+  auto body = [this, peer] {
+    core::Input outcome = rebuild_from(transport_, runtime_, journal_, journal_mutex_, peer,
+                                       config_.prefix_chunk_bytes, config_.fetch_timeout);
+    if (!stopping_) post(std::move(outcome));
+  };
+  spawn_helper(concat("rebuild-from-", peer), body);
+}
+
+}  // namespace quire::engine
