@@ -151,6 +151,7 @@ wire::ClientResponse ClientService::transaction(const wire::Transaction& transac
     return answer(wire::BUSY, "too many transactions waiting; back off");
   }
   Waiter waiter;
+  waiter.trace_id = transaction.trace_id();
   const uint64_t id = next_waiter_++;
   {
     io::MutexLock lock(driver_.journal_mutex());
@@ -219,10 +220,14 @@ void ClientService::settle(
   if (any) outcomes_.notify_all();
 }
 
-void ClientService::on_sealed(CommitCounter counter) {
+void ClientService::on_sealed(const store::RootBlock& root) {
+  std::vector<SealedTransaction> sealed;
   for (auto& [id, waiter] : waiters_) {
-    if (!waiter->write_set && !waiter->outcome) waiter->write_set = counter;
+    if (waiter->write_set || waiter->outcome) continue;
+    waiter->write_set = root.commit_counter;
+    sealed.push_back(SealedTransaction{waiter->trace_id, waiter->condition_failed});
   }
+  if (config_.observer != nullptr) config_.observer->on_sealed(config_.self, root, sealed);
 }
 
 void ClientService::on_acknowledged(CommitCounter counter) {
@@ -368,6 +373,7 @@ Status ClientService::repair(const Error& error) {
     if (journal_.repair(address->offset, *bytes).ok()) {
       read_repairs_++;
       runtime_.trace(concat("read repair from ", member.id, " succeeded"));
+      if (config_.observer != nullptr) config_.observer->on_mark(config_.self, "read_repair");
       return ok_status();
     }
   }

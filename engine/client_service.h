@@ -37,7 +37,7 @@ class ClientService : public WriteSetListener {
   wire::MemberStatus member_status() const;
   uint64_t read_repairs() const { return read_repairs_; }
 
-  void on_sealed(CommitCounter counter) override;
+  void on_sealed(const store::RootBlock& root) override;
   void on_acknowledged(CommitCounter counter) override;
   void on_abandoned(std::optional<CommitCounter> in_flight) override;
   void on_reads_confirmed(uint64_t through) override;
@@ -47,6 +47,7 @@ class ClientService : public WriteSetListener {
  private:
   // A transaction waiting for its write set.
   struct Waiter {
+    uint64_t trace_id = 0;
     std::optional<CommitCounter> write_set;  // Unset while in the pending layer.
     bool condition_failed = false;
     std::optional<wire::Outcome> outcome;

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "engine/core/config.h"
+#include "engine/node_observer.h"
 #include "engine/transport.h"
 #include "store/journal.h"
 
@@ -31,6 +32,9 @@ struct NodeConfig {
   // Bulk transfers.
   Duration fetch_timeout = Duration::seconds(5);
   uint64_t prefix_chunk_bytes = 1u << 20;
+
+  // Told of commits, status changes and sealed write sets; may be null. Not owned.
+  NodeObserver* observer = nullptr;
 
   // REQUIRES-style checks with clear messages. Errors: invalid_argument.
   Status validate() const;

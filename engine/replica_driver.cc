@@ -101,6 +101,10 @@ Status ReplicaDriver::run() {
     const core::ReplicaStatus before = replica_.status();
     const core::Step step = replica_.step(input);
     steps_++;
+    for (const char* mark : step.marks) {
+      runtime_.trace(concat("mark ", mark));
+      if (config_.observer != nullptr) config_.observer->on_mark(config_.self, mark);
+    }
     for (const core::Effect& effect : step.effects) {
       if (fatal_) break;
       execute(effect);
@@ -129,8 +133,15 @@ void ReplicaDriver::trace_transitions(const core::ReplicaStatus& before) {
   if (after.committed != before.committed) {
     runtime_.trace(concat("committed ", after.committed, " term ", replica_.state().committed.term,
                           " hash ", hex64(replica_.state().committed.write_set_hash)));
+    if (config_.observer != nullptr) {
+      config_.observer->on_commit(config_.self, replica_.state().committed);
+    }
     if (listener_ != nullptr) listener_->on_committed(after.committed);
   }
+  const bool changed = after.role != before.role || after.term != before.term ||
+                       after.leader != before.leader || after.committed != before.committed ||
+                       after.catching_up != before.catching_up;
+  if (changed && config_.observer != nullptr) config_.observer->on_status(config_.self, after);
 }
 
 void ReplicaDriver::execute(const core::Effect& effect) {
@@ -229,7 +240,7 @@ void ReplicaDriver::seal(Term term) {
     completions_.push_back(core::SealSkipped{});
     return;
   }
-  if (listener_ != nullptr) listener_->on_sealed(write_set->commit_counter);
+  if (listener_ != nullptr) listener_->on_sealed(write_set->root);
   completions_.push_back(
       core::WriteSetSealed{write_set->root, share(std::move(write_set->blocks))});
 }

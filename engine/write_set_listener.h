@@ -5,6 +5,7 @@
 #include <optional>
 
 #include "io/base/ids.h"
+#include "store/root_block.h"
 
 namespace quire::engine {
 
@@ -12,7 +13,7 @@ class WriteSetListener {
  public:
   virtual ~WriteSetListener() = default;
   // The pending layer became write set `counter` (its transactions now wait for that commit).
-  virtual void on_sealed(CommitCounter counter) = 0;
+  virtual void on_sealed(const store::RootBlock& root) = 0;
   // The write set `counter` committed: its transactions succeeded.
   virtual void on_acknowledged(CommitCounter counter) = 0;
   // Leadership ended: `in_flight` (if any) has an unknown outcome; the pending layer was

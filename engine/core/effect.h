@@ -103,6 +103,8 @@ const char* effect_name(const Effect& effect);
 
 struct Step {
   std::vector<Effect> effects;
+  // Named rare states reached during the step (coverage marks, docs/harness.md).
+  std::vector<const char*> marks;
 };
 
 }  // namespace quire::engine::core

@@ -7,6 +7,7 @@ namespace {
 
 void start_election(Context& context) {
   ReplicaState& state = context.state;
+  context.mark("election_started");
   state.term = state.term.next();
   state.voted_for = context.config.self;
   state.role = Role::candidate;
@@ -76,6 +77,7 @@ void on_pre_vote_request(Context& context, const Envelope& envelope,
   const ReplicaState& state = context.state;
   const bool granted = envelope.term > state.term && !hears_a_leader(context) &&
                        request.position >= state.position() && !state.resync.rebuilding;
+  if (!granted && hears_a_leader(context)) context.mark("pre_vote_refused_for_live_leader");
   context.send(envelope.from, PreVoteResponse{granted});
 }
 

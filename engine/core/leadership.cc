@@ -90,10 +90,12 @@ void become_leader(Context& context) {
   if (state.prepared) {
     // It may have committed under an older term: commit it again under this one first.
     QUIRE_ASSERT(state.prepared->term < state.term);
+    context.mark("leader_reproposes_prepared_write_set");
     leading.sealing = true;
     context.emit(ReproposeWriteSet{state.term, *state.prepared});
   } else {
     if (state.held) {
+      context.mark("leader_rolls_back_unprepared_blocks");
       context.emit(RollBack{state.held->counter});
       state.held.reset();
     }
@@ -106,6 +108,8 @@ void heard_from_leader(Context& context, NodeId leader) {
   ReplicaState& state = context.state;
   QUIRE_ASSERT_MSG(!state.is_leader(), "two leaders in one term");
   if (state.role != Role::follower || state.leader != leader) {
+    if (state.resync.active) context.mark("resync_across_leader_change");
+    if (state.preparing || state.prepare_waiting) context.mark("leader_change_during_prepare");
     become_follower(context, leader);
   }
   state.last_leader_contact = state.now;
@@ -137,6 +141,7 @@ void on_leader_tick(Context& context) {
       }
     }
     if (live < context.quorum()) {
+      context.mark("leader_steps_down_without_quorum");
       // Cut off from the majority: another leader may be elected; stop acting as one.
       become_follower(context, node_none);
       return;

@@ -60,14 +60,15 @@ Replica::Replica(const ReplicaConfig& config, const RecoveredState& recovered)
   highest_committed_ = state_.committed.commit_counter;
   highest_term_ = state_.term;
   std::vector<Effect> ignored;
-  Context context(config_, state_, rng_, ignored);
+  std::vector<const char*> no_marks;
+  Context context(config_, state_, rng_, ignored, no_marks);
   election::reset_timer(context);
   check_invariants();
 }
 
 Step Replica::step(const Input& input) {
   Step step;
-  Context context(config_, state_, rng_, step.effects);
+  Context context(config_, state_, rng_, step.effects, step.marks);
   std::visit(
       Overloaded{
           [&](const Tick&) { tick(context); },

@@ -104,14 +104,17 @@ struct ReplicaState {
 
 class Context {
  public:
-  Context(const ReplicaConfig& config, ReplicaState& state, Rng& rng, std::vector<Effect>& effects)
-      : config(config), state(state), rng(rng), effects_(effects) {}
+  Context(const ReplicaConfig& config, ReplicaState& state, Rng& rng, std::vector<Effect>& effects,
+          std::vector<const char*>& marks)
+      : config(config), state(state), rng(rng), effects_(effects), marks_(marks) {}
 
   const ReplicaConfig& config;
   ReplicaState& state;
   Rng& rng;
 
   void emit(Effect effect) { effects_.push_back(std::move(effect)); }
+  // Records that a named rare state was reached. `name` must be a string literal.
+  void mark(const char* name) { marks_.push_back(name); }
   void send(NodeId to, Message message) {
     QUIRE_ASSERT(to != config.self);
     emit(Send{Envelope{config.self, to, state.term, std::move(message)}});
@@ -128,6 +131,7 @@ class Context {
 
  private:
   std::vector<Effect>& effects_;
+  std::vector<const char*>& marks_;
 };
 
 }  // namespace quire::engine::core

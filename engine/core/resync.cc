@@ -46,6 +46,7 @@ void start_rebuild(Context& context) {
   // Rebuild copies a committed prefix, which every member has: the leader is the safest source.
   resync.peer = state.leader != node_none ? state.leader : resync.peer;
   write_pipeline::drop_held(context);
+  context.mark("rebuild_started");
   resync.rebuilding = true;
   resync.fetching = true;
   resync.last_progress = state.now;
@@ -65,6 +66,7 @@ void on_leader_progress(Context& context) {
   if (state.role != Role::follower || state.leader == node_none) return;
   if (state.resync.active || state.preparing || state.committing) return;
   if (state.committed.commit_counter >= state.leader_committed) return;
+  context.mark("resync_started");
   state.resync.active = true;
   state.resync.peer = state.leader;
   state.resync.peers_missing.clear();
@@ -93,6 +95,7 @@ void on_halog_fetched(Context& context, const HALogFetched& fetched) {
         state.held->complete()) {
       // The write set we hold (maybe prepared, maybe our vote made it commit) is the committed
       // one: keep its bytes and commit it.
+      context.mark("resync_commits_held_write_set");
       state.committing = true;
       context.emit(CommitWriteSet{root});
       return;
@@ -134,6 +137,7 @@ void on_halog_fetch_failed(Context& context, const HALogFetchFailed& failed) {
       resync.peer = state.leader;
       break;
     case FetchFailure::missing:
+      context.mark("halog_missing_at_peer");
       resync.peers_missing.insert(resync.peer);
       resync.peer = next_peer(context, resync.peer);
       if (resync.peer == node_none) {

@@ -152,6 +152,7 @@ void on_prepare_response(Context& context, const Envelope& envelope,
     return;
   }
   in_flight.last_resend[envelope.from] = state.now;
+  context.mark("write_set_resent_after_no");
   write_pipeline::send_directly(context, envelope.from);
   context.send(envelope.from, Prepare{in_flight.root});
 }
@@ -170,6 +171,7 @@ void on_leader_tick(Context& context) {
   }
   // No majority yet: re-form the pipeline from the members heard from lately and re-send the
   // write set from its start to those that have not voted YES.
+  context.mark("pipeline_reformed");
   std::vector<NodeId> participants = write_pipeline::choose_participants(context);
   for (NodeId voter : in_flight.votes.granted_members()) {
     if (voter != context.config.self &&
@@ -195,6 +197,7 @@ void on_prepare(Context& context, const Envelope& envelope, const Prepare& prepa
   const store::RootBlock& root = prepare.root;
   if (root.commit_counter == state.committed.commit_counter &&
       root.same_write_set(state.committed)) {
+    context.mark("vote_from_committed_copy");
     vote(context, root, true);  // Already committed here: it is durable.
     return;
   }
@@ -213,6 +216,7 @@ void on_prepare(Context& context, const Envelope& envelope, const Prepare& prepa
     prepare_held(context, root);
     return;
   }
+  context.mark("prepare_waits_for_blocks");
   state.prepare_waiting = root;
   state.prepare_waiting_since = state.now;
 }

@@ -79,6 +79,7 @@ void maybe_add_participant(Context& context, NodeId follower) {
   // Member order keeps the pipeline of a later re-send stable.
   participants.push_back(follower);
   std::sort(participants.begin(), participants.end());
+  context.mark("follower_joins_write_set_in_flight");
   if (!holds_write_set(progress, in_flight.root)) send_directly(context, follower);
   context.send(follower, Prepare{in_flight.root});
 }
@@ -88,6 +89,7 @@ void drop_held(Context& context) {
   if (!state.held) return;
   QUIRE_ASSERT(!state.preparing && !state.committing);
   if (state.prepared) {
+    context.mark("prepared_write_set_rolled_back");
     state.prepared.reset();
     context.persist_quorum_state();  // Forget the YES vote before the bytes go.
   }
@@ -111,6 +113,7 @@ void on_block(Context& context, const Envelope& envelope, const Block& block) {
   if (state.held && !state.held->same_write_set(block.counter, block.write_set_hash)) {
     // The leader of this term streams another write set at this counter: ours did not commit
     // (Leader Completeness), so it goes.
+    context.mark("conflicting_write_set_replaced");
     drop_held(context);
   }
   if (!state.held) {
