@@ -1,0 +1,56 @@
+// ClusterSpec: everything that defines one simulated run: the cluster, the engine's timing, the
+// workload and the faults. A seed draws one (swarm testing: each seed turns some fault kinds and
+// workload mixes on and others off); a scenario file states one; both replay exactly.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "io/base/ids.h"
+#include "sim/fault_injector.h"
+
+namespace quire::harness {
+
+struct WorkloadMix {
+  // Relative weights of the operations clients issue.
+  uint32_t reads = 3;            // Linearizable reads at the leader.
+  uint32_t writes = 3;           // Blind puts.
+  uint32_t compare_and_sets = 2; // Conditional puts on value or version.
+  uint32_t removes = 1;
+  uint32_t transactions = 1;     // Multi-key, with conditions.
+  uint32_t local_reads = 2;      // Any member, with a minimum commit counter (read-your-writes).
+  uint32_t historical_reads = 1; // A retained commit point.
+  uint32_t key_count = 8;        // Small, so that operations contend.
+  uint32_t large_value_percent = 2;  // Values of 20..200 KiB.
+  Duration think_time_max = Duration::milliseconds(20);
+};
+
+struct ClusterSpec {
+  uint64_t seed = 1;
+  uint32_t member_count = 3;
+  uint32_t client_count = 3;
+  // Clients and faults run for `duration`; then faults heal and the liveness bound starts.
+  Duration duration = Duration::seconds(60);
+  Duration liveness_bound = Duration::seconds(30);
+
+  // Engine timing.
+  Duration tick_interval = Duration::milliseconds(10);
+  uint64_t heartbeat_interval_ticks = 5;
+  uint64_t election_timeout_ticks_min = 30;
+  uint64_t election_timeout_ticks_max = 60;
+  uint64_t prepare_timeout_ticks = 20;
+  uint64_t halog_retention_count_max = 0;
+  uint32_t block_size_bytes = 64 * 1024;
+
+  WorkloadMix workload;
+  sim::FaultPlan faults;
+  // Breaks the fault budget on purpose: the cluster may stop, but must never answer wrongly.
+  bool over_budget = false;
+
+  // Draws every parameter from `seed` (docs/harness.md, "Swarm").
+  static ClusterSpec draw(uint64_t seed);
+  // One line per parameter, for the head of a report.
+  std::string describe() const;
+};
+
+}  // namespace quire::harness
