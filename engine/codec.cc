@@ -70,10 +70,11 @@ Result<core::Message> decode_body(const wire::PeerMessage& message) {
       std::vector<NodeId> relay_to;
       for (uint32_t node : block.relay_to())
         relay_to.emplace_back(node);
-      return core::Message(core::Block{
-          NodeId(block.leader()), CommitCounter(block.counter()), block.write_set_hash(),
-          block.sequence(), block.block_count(), std::move(relay_to),
-          std::make_shared<const Bytes>(block.bytes().begin(), block.bytes().end())});
+      return core::Message(
+          core::Block{NodeId(block.leader()), CommitCounter(block.leader_committed()),
+                      CommitCounter(block.counter()), block.write_set_hash(), block.sequence(),
+                      block.block_count(), std::move(relay_to),
+                      std::make_shared<const Bytes>(block.bytes().begin(), block.bytes().end())});
     }
     case Body::kPrepare: {
       QUIRE_TRY_ASSIGN(store::RootBlock root, decode_root(message.prepare().root()));
@@ -188,6 +189,7 @@ wire::PeerMessage encode_envelope(const core::Envelope& envelope) {
           [&](const core::Block& block) {
             wire::Block* target = message.mutable_block();
             target->set_leader(block.leader.value());
+            target->set_leader_committed(block.leader_committed.value());
             target->set_counter(block.counter.value());
             target->set_write_set_hash(block.write_set_hash);
             target->set_sequence(block.sequence);

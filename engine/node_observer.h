@@ -14,7 +14,7 @@ namespace quire::engine {
 
 // One transaction of a sealed write set, in the order it was applied to the pending layer.
 struct SealedTransaction {
-  uint64_t trace_id = 0;         // wire::Transaction.trace_id, chosen by the client (0: none).
+  uint64_t trace_id = 0;          // wire::Transaction.trace_id, chosen by the client (0: none).
   bool condition_failed = false;  // It changed nothing.
 };
 

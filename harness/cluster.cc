@@ -23,7 +23,8 @@ SimCluster::~SimCluster() {
 }
 
 void SimCluster::start() {
-  for (uint32_t id = 1; id <= spec_.member_count; id++) world_->start(id - 1);
+  for (uint32_t id = 1; id <= spec_.member_count; id++)
+    world_->start(id - 1);
 }
 
 size_t SimCluster::add_client(const std::string& name, std::function<void(io::Runtime&)> body) {
@@ -42,7 +43,8 @@ std::vector<io::Address> SimCluster::member_addresses() const {
 
 std::vector<NodeId> SimCluster::member_ids() const {
   std::vector<NodeId> ids;
-  for (uint32_t id = 1; id <= spec_.member_count; id++) ids.emplace_back(id);
+  for (uint32_t id = 1; id <= spec_.member_count; id++)
+    ids.emplace_back(id);
   return ids;
 }
 
@@ -105,6 +107,8 @@ void SimCluster::on_sealed(NodeId node, const store::RootBlock& root,
       SealedWriteSet{node, world_->now(), root, transactions};
 }
 
-void SimCluster::on_mark(NodeId, std::string_view mark) { observations_.marks[std::string(mark)]++; }
+void SimCluster::on_mark(NodeId, std::string_view mark) {
+  observations_.marks[std::string(mark)]++;
+}
 
 }  // namespace quire::harness

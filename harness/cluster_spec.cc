@@ -50,8 +50,8 @@ std::string ClusterSpec::describe() const {
                 mix.compare_and_sets, " removes ", mix.removes, " transactions ", mix.transactions,
                 " local reads ", mix.local_reads, " historical reads ", mix.historical_reads,
                 ", keys ", mix.key_count, ", large values ", mix.large_value_percent,
-                "%, think <= ", mix.think_time_max.ms(), "ms\n",
-                "  faults: ", faults.describe(), over_budget ? " (OVER BUDGET)" : "", "\n");
+                "%, think <= ", mix.think_time_max.ms(), "ms\n", "  faults: ", faults.describe(),
+                over_budget ? " (OVER BUDGET)" : "", "\n");
 }
 
 }  // namespace quire::harness

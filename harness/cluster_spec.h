@@ -13,14 +13,14 @@ namespace quire::harness {
 
 struct WorkloadMix {
   // Relative weights of the operations clients issue.
-  uint32_t reads = 3;            // Linearizable reads at the leader.
-  uint32_t writes = 3;           // Blind puts.
-  uint32_t compare_and_sets = 2; // Conditional puts on value or version.
+  uint32_t reads = 3;             // Linearizable reads at the leader.
+  uint32_t writes = 3;            // Blind puts.
+  uint32_t compare_and_sets = 2;  // Conditional puts on value or version.
   uint32_t removes = 1;
-  uint32_t transactions = 1;     // Multi-key, with conditions.
-  uint32_t local_reads = 2;      // Any member, with a minimum commit counter (read-your-writes).
-  uint32_t historical_reads = 1; // A retained commit point.
-  uint32_t key_count = 8;        // Small, so that operations contend.
+  uint32_t transactions = 1;      // Multi-key, with conditions.
+  uint32_t local_reads = 2;       // Any member, with a minimum commit counter (read-your-writes).
+  uint32_t historical_reads = 1;  // A retained commit point.
+  uint32_t key_count = 8;         // Small, so that operations contend.
   uint32_t large_value_percent = 2;  // Values of 20..200 KiB.
   Duration think_time_max = Duration::milliseconds(20);
 };

@@ -38,10 +38,15 @@ class RocksState {
     ByteWriter writer(stored);
     writer.u64(version.value());
     writer.bytes(as_bytes(value));
-    QUIRE_ASSERT(db_->Put(rocksdb::WriteOptions(), key, rocksdb::Slice(reinterpret_cast<const char*>(stored.data()), stored.size())).ok());
+    QUIRE_ASSERT(
+        db_->Put(rocksdb::WriteOptions(), key,
+                 rocksdb::Slice(reinterpret_cast<const char*>(stored.data()), stored.size()))
+            .ok());
   }
 
-  void remove(const std::string& key) { QUIRE_ASSERT(db_->Delete(rocksdb::WriteOptions(), key).ok()); }
+  void remove(const std::string& key) {
+    QUIRE_ASSERT(db_->Delete(rocksdb::WriteOptions(), key).ok());
+  }
 
   std::map<std::string, store::Value> all() {
     std::map<std::string, store::Value> entries;
@@ -109,17 +114,20 @@ Findings check_against_oracle(store::Journal& journal, const Observations& obser
   RocksState state;
   OracleStats counted;
   std::vector<const PointRead*> reads;
-  for (const PointRead& read : workload.point_reads()) reads.push_back(&read);
+  for (const PointRead& read : workload.point_reads())
+    reads.push_back(&read);
   std::sort(reads.begin(), reads.end(), [](const PointRead* left, const PointRead* right) {
-    return left->commit_counter != right->commit_counter ? left->commit_counter < right->commit_counter
-                                                         : left->id < right->id;
+    return left->commit_counter != right->commit_counter
+               ? left->commit_counter < right->commit_counter
+               : left->id < right->id;
   });
   size_t next_read = 0;
   const uint64_t final_counter = journal.commit_counter().value();
   for (uint64_t counter = 0; counter <= final_counter; counter++) {
     auto view = journal.view(CommitCounter(counter));
     if (!view.ok()) {
-      report(concat("the journal cannot open commit point ", counter, ": ", view.error().to_string()));
+      report(
+          concat("the journal cannot open commit point ", counter, ": ", view.error().to_string()));
       break;
     }
     if (counter > 0) {
@@ -164,7 +172,8 @@ Findings check_against_oracle(store::Journal& journal, const Observations& obser
       counted.commit_points_compared++;
       auto actual = journal_state(*view);
       if (!actual.ok()) {
-        report(concat("commit point ", counter, " cannot be scanned: ", actual.error().to_string()));
+        report(
+            concat("commit point ", counter, " cannot be scanned: ", actual.error().to_string()));
       } else {
         std::map<std::string, store::Value> expected = state.all();
         if (*actual != expected) {
@@ -198,9 +207,10 @@ Findings check_against_oracle(store::Journal& journal, const Observations& obser
                                          result.version == expected->version
                                    : !result.value;
         if (!same) {
-          report(concat("op ", read.id, ": n", read.member, " read ", result.key, " at commit point ",
-                        counter, " as ", result.value ? quote_value(*result.value) : "absent",
-                        ", the oracle has ", describe_value(expected)));
+          report(concat("op ", read.id, ": n", read.member, " read ", result.key,
+                        " at commit point ", counter, " as ",
+                        result.value ? quote_value(*result.value) : "absent", ", the oracle has ",
+                        describe_value(expected)));
         }
       }
     }
@@ -221,8 +231,8 @@ Findings check_durability(store::Journal& journal, const Observations& observati
   };
   std::map<uint64_t, uint64_t> hash_by_counter;
   for (const Operation& operation : workload.history()) {
-    if (operation.outcome != Outcome::ok || operation.writes.empty() || operation.condition_failed ||
-        !operation.commit_counter) {
+    if (operation.outcome != Outcome::ok || operation.writes.empty() ||
+        operation.condition_failed || !operation.commit_counter) {
       continue;
     }
     const CommitCounter counter = *operation.commit_counter;
@@ -244,9 +254,9 @@ Findings check_durability(store::Journal& journal, const Observations& observati
                       return each.trace_id == operation.id && !each.condition_failed;
                     });
     if (!carried) {
-      report(concat("op ", operation.id, " was acknowledged at commit point ", counter,
-                    " but the write set committed there does not carry it: ",
-                    describe_operation(operation)));
+      report(concat(
+          "op ", operation.id, " was acknowledged at commit point ", counter,
+          " but the write set committed there does not carry it: ", describe_operation(operation)));
     }
   }
   return findings;

@@ -1,6 +1,5 @@
 #include "harness/simulation.h"
 
-#include "engine/client.h"
 #include "harness/cluster.h"
 #include "harness/commit_safety.h"
 #include "harness/convergence.h"
@@ -41,7 +40,8 @@ bool recovered(SimCluster& cluster, std::string* why) {
       }
       continue;
     }
-    if (status.term != leader->term || status.catching_up || status.committed != leader->committed) {
+    if (status.term != leader->term || status.catching_up ||
+        status.committed != leader->committed) {
       *why = concat("n", index + 1, " is ", engine::core::role_name(status.role), " in term ",
                     status.term, " at ", status.committed, status.catching_up ? " catching up" : "",
                     "; the leader is at ", leader->committed, " in term ", leader->term);
@@ -52,7 +52,8 @@ bool recovered(SimCluster& cluster, std::string* why) {
 }
 
 void add(Findings& target, Findings found) {
-  for (Finding& finding : found) target.push_back(std::move(finding));
+  for (Finding& finding : found)
+    target.push_back(std::move(finding));
 }
 
 }  // namespace
@@ -74,13 +75,13 @@ int SimulationReport::exit_code() const {
 }
 
 std::string SimulationReport::summary() const {
-  std::string text = concat("  workload: ", workload.issued, " issued, ", workload.ok, " ok (",
-                            workload.condition_failed, " condition failed), ", workload.failed,
-                            " failed, ", workload.unknown, " unknown, ", workload.point_reads,
-                            " point reads\n");
-  text += concat("  oracle: ", oracle.commit_points, " commit points, ", oracle.commit_points_compared,
-                 " compared, ", oracle.transactions_applied, " transactions, ",
-                 oracle.point_reads_checked, " point reads\n");
+  std::string text =
+      concat("  workload: ", workload.issued, " issued, ", workload.ok, " ok (",
+             workload.condition_failed, " condition failed), ", workload.failed, " failed, ",
+             workload.unknown, " unknown, ", workload.point_reads, " point reads\n");
+  text += concat("  oracle: ", oracle.commit_points, " commit points, ",
+                 oracle.commit_points_compared, " compared, ", oracle.transactions_applied,
+                 " transactions, ", oracle.point_reads_checked, " point reads\n");
   text += concat("  linearizability: ", verdict_name(linearizability), "\n");
   text += concat("  healed at ", sim::format_time(healed), ", ",
                  recovered ? concat("recovered at ", sim::format_time(*recovered))
@@ -90,7 +91,8 @@ std::string SimulationReport::summary() const {
   for (const Finding& finding : findings) {
     text += concat("  FAIL ", finding.checker, ": ", finding.message, "\n");
   }
-  for (const Finding& note : notes) text += concat("  note ", note.checker, ": ", note.message, "\n");
+  for (const Finding& note : notes)
+    text += concat("  note ", note.checker, ": ", note.message, "\n");
   return text;
 }
 
@@ -110,28 +112,18 @@ SimulationReport run_simulation(const ClusterSpec& spec, const SimulationOptions
 
   // Liveness: after the faults heal, a quorum meets, every member rejoins, and a write commits.
   bool probe_committed = false;
-  cluster.add_client("probe", [&](io::Runtime& runtime) {
-    engine::Client client(runtime, cluster.group(), cluster.member_addresses());
-    for (uint64_t attempt = 0; !probe_committed; attempt++) {
-      wire::ClientRequest request;
-      wire::Operation* put = request.mutable_transaction()->add_operations();
-      put->set_key("quire-probe");
-      put->set_put(concat("probe-", attempt));
-      auto response = client.call(request, runtime.now() + Duration::seconds(5));
-      probe_committed = response.ok() && response->outcome() == wire::OK;
-    }
-  });
+  workload.start_probe(&probe_committed);
   std::string why;
-  const bool live = world.run_until(
-      [&] { return probe_committed && recovered(cluster, &why); },
-      heal_at + spec.liveness_bound);
+  const bool live = world.run_until([&] { return probe_committed && recovered(cluster, &why); },
+                                    heal_at + spec.liveness_bound);
   if (live) {
     report.recovered = world.now();
   } else {
     recovered(cluster, &why);
-    Finding finding{"liveness", FindingKind::liveness,
-                    concat("not recovered ", spec.liveness_bound.ms() / 1000, "s after the faults healed: ",
-                           probe_committed ? "" : "no write commits; ", why)};
+    Finding finding{
+        "liveness", FindingKind::liveness,
+        concat("not recovered ", spec.liveness_bound.ms() / 1000,
+               "s after the faults healed: ", probe_committed ? "" : "no write commits; ", why)};
     (spec.over_budget ? report.notes : report.findings).push_back(std::move(finding));
   }
   world.run_for(Duration::milliseconds(200));
@@ -146,7 +138,8 @@ SimulationReport run_simulation(const ClusterSpec& spec, const SimulationOptions
   report.linearizability = linearizability.verdict;
   if (linearizability.verdict != Verdict::linearizable) {
     report.linearizability_explanation = linearizability.explain(workload.history());
-    Finding finding{"linearizability", FindingKind::correctness, report.linearizability_explanation};
+    Finding finding{"linearizability", FindingKind::correctness,
+                    report.linearizability_explanation};
     (linearizability.verdict == Verdict::violation ? strict : report.notes).push_back(finding);
   }
   std::map<NodeId, std::unique_ptr<JournalCopy>> journals;
@@ -156,9 +149,9 @@ SimulationReport run_simulation(const ClusterSpec& spec, const SimulationOptions
     if (copy.ok()) {
       journals.emplace(member, std::move(*copy));
     } else {
-      relaxed.push_back(Finding{"convergence", FindingKind::correctness,
-                                concat("n", member, "'s journal does not open: ",
-                                       copy.error().to_string())});
+      relaxed.push_back(
+          Finding{"convergence", FindingKind::correctness,
+                  concat("n", member, "'s journal does not open: ", copy.error().to_string())});
     }
   }
   if (!journals.empty()) {
@@ -183,7 +176,7 @@ SimulationReport run_simulation(const ClusterSpec& spec, const SimulationOptions
   report.node_exits = cluster.observations().node_exits;
   report.trace_hash = world.trace().hash();
   report.trace_events = world.trace().event_count();
-  report.trace_lines = world.trace().lines();
+  report.trace = world.trace();
   if (options.keep_records) {
     report.history = workload.history();
     report.observations = cluster.observations();

@@ -39,7 +39,7 @@ struct SimulationReport {
   std::vector<std::string> node_exits;
   uint64_t trace_hash = 0;
   uint64_t trace_events = 0;
-  std::vector<std::string> trace_lines;  // As asked by the trace options.
+  sim::Trace trace;  // Its hashes and lines as the trace options asked.
   Instant ended;
   Instant healed;
   std::optional<Instant> recovered;  // When the liveness condition first held.

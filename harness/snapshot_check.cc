@@ -17,7 +17,8 @@ Result<std::vector<store::Entry>> everything(store::Journal& journal, CommitCoun
 
 }  // namespace
 
-Findings check_snapshot_roll_forward(store::Journal& journal, const store::JournalOptions& options) {
+Findings check_snapshot_roll_forward(store::Journal& journal,
+                                     const store::JournalOptions& options) {
   Findings findings;
   auto report = [&](std::string message) {
     findings.push_back(Finding{"snapshot", FindingKind::correctness, std::move(message)});
@@ -50,8 +51,8 @@ Findings check_snapshot_roll_forward(store::Journal& journal, const store::Journ
     auto restored = store::restore(store::RestoreSource{&journal.disk(), options.directory},
                                    CommitCounter(target), disk, restored_options);
     if (!restored.ok()) {
-      report(concat("restore to ", target, " from the snapshot at ", snapshot_at, " failed: ",
-                    restored.error().to_string()));
+      report(concat("restore to ", target, " from the snapshot at ", snapshot_at,
+                    " failed: ", restored.error().to_string()));
       continue;
     }
     auto opened = store::Journal::open(disk, restored_options);

@@ -10,14 +10,22 @@ namespace {
 
 constexpr Duration operation_timeout = Duration::seconds(10);
 
-enum class Kind : uint8_t { read, write, compare_and_set, remove, transaction, local_read, historical_read };
+enum class Kind : uint8_t {
+  read,
+  write,
+  compare_and_set,
+  remove,
+  transaction,
+  local_read,
+  historical_read
+};
 
 Kind draw_kind(Rng& rng, const WorkloadMix& mix) {
-  const uint32_t weights[] = {mix.reads,        mix.writes,      mix.compare_and_sets,
-                              mix.removes,      mix.transactions, mix.local_reads,
-                              mix.historical_reads};
+  const uint32_t weights[] = {mix.reads,        mix.writes,      mix.compare_and_sets, mix.removes,
+                              mix.transactions, mix.local_reads, mix.historical_reads};
   uint64_t total = 0;
-  for (uint32_t weight : weights) total += weight;
+  for (uint32_t weight : weights)
+    total += weight;
   if (total == 0) return Kind::write;
   uint64_t pick = rng.uniform(total);
   for (size_t index = 0; index < std::size(weights); index++) {
@@ -49,7 +57,8 @@ class ClientSession {
     if (runtime_.rng().uniform(100) < mix_.large_value_percent) {
       const size_t size = static_cast<size_t>(runtime_.rng().between(20 * 1024, 200 * 1024));
       value.reserve(size);
-      while (value.size() < size) value.push_back(static_cast<char>('a' + value.size() % 26));
+      while (value.size() < size)
+        value.push_back(static_cast<char>('a' + value.size() % 26));
     }
     return value;
   }
@@ -71,11 +80,15 @@ class ClientSession {
         wire::Condition* target = transaction->add_conditions();
         target->set_key(condition.key);
         switch (condition.kind) {
-          case Condition::Kind::value_equals: target->set_value_equals(condition.value); break;
+          case Condition::Kind::value_equals:
+            target->set_value_equals(condition.value);
+            break;
           case Condition::Kind::version_equals:
             target->set_version_equals(condition.version.value());
             break;
-          case Condition::Kind::absent: target->set_absent(true); break;
+          case Condition::Kind::absent:
+            target->set_absent(true);
+            break;
         }
       }
       for (const Write& write : operation.writes) {
@@ -91,7 +104,8 @@ class ClientSession {
     }
     wire::Read* read = request.mutable_read();
     read->set_consistency(consistency);
-    for (const ReadResult& result : operation.reads) read->add_keys(result.key);
+    for (const ReadResult& result : operation.reads)
+      read->add_keys(result.key);
     return request;
   }
 
@@ -99,8 +113,8 @@ class ClientSession {
   void settle(Operation& operation, const Result<wire::ClientResponse>& response) {
     operation.complete = runtime_.now();
     if (!response.ok()) {
-      operation.outcome = response.code() == ErrorCode::unknown_outcome ? Outcome::unknown
-                                                                         : Outcome::failed;
+      operation.outcome =
+          response.code() == ErrorCode::unknown_outcome ? Outcome::unknown : Outcome::failed;
       return;
     }
     switch (response->outcome()) {
@@ -110,8 +124,8 @@ class ClientSession {
           operation.commit_counter = CommitCounter(response->commit_counter());
           last_seen_ = std::max(last_seen_, *operation.commit_counter);
           for (const Write& write : operation.writes) {
-            memory_[write.key] = KeyMemory{write.value, write.value ? operation.commit_counter
-                                                                    : std::nullopt};
+            memory_[write.key] =
+                KeyMemory{write.value, write.value ? operation.commit_counter : std::nullopt};
           }
         }
         if (operation.writes.empty() && operation.conditions.empty()) {
@@ -136,8 +150,8 @@ class ClientSession {
     std::vector<ReadResult> results;
     for (const wire::KeyValue& entry : response.results()) {
       if (entry.found()) {
-        results.push_back(ReadResult::found(entry.key(), entry.value(),
-                                            CommitCounter(entry.version())));
+        results.push_back(
+            ReadResult::found(entry.key(), entry.value(), CommitCounter(entry.version())));
         memory_[entry.key()] = KeyMemory{entry.value(), CommitCounter(entry.version())};
       } else {
         results.push_back(ReadResult::missing(entry.key()));
@@ -173,6 +187,43 @@ void Workload::start(Instant stop_at) {
   }
 }
 
+void Workload::start_probe(bool* committed) {
+  const uint32_t client = cluster_.spec().client_count + 1;
+  cluster_.add_client("probe", [this, client, committed](io::Runtime& runtime) {
+    engine::Client session(runtime, cluster_.group(), cluster_.member_addresses());
+    while (!*committed) {
+      Operation operation;
+      operation.client = client;
+      operation.id = next_id_++;
+      operation.writes.push_back(Write::put("quire-probe", concat("probe-", operation.id)));
+      operation.invoke = runtime.now();
+      const size_t index = history_.size();
+      history_.push_back(operation);
+      in_flight_.push_back(index);
+      wire::ClientRequest request;
+      request.mutable_transaction()->set_trace_id(operation.id);
+      wire::Operation* put = request.mutable_transaction()->add_operations();
+      put->set_key(operation.writes[0].key);
+      put->set_put(*operation.writes[0].value);
+      auto response = session.call(request, runtime.now() + Duration::seconds(5));
+      std::erase(in_flight_, index);
+      Operation& recorded = history_[index];
+      recorded.complete = runtime.now();
+      if (!response.ok()) {
+        recorded.outcome =
+            response.code() == ErrorCode::unknown_outcome ? Outcome::unknown : Outcome::failed;
+      } else if (response->outcome() == wire::OK) {
+        recorded.outcome = Outcome::ok;
+        recorded.commit_counter = CommitCounter(response->commit_counter());
+        *committed = true;
+      } else {
+        recorded.outcome =
+            response->outcome() == wire::UNKNOWN ? Outcome::unknown : Outcome::failed;
+      }
+    }
+  });
+}
+
 void Workload::finish() {
   for (size_t index : in_flight_) {
     history_[index].outcome = Outcome::unknown;
@@ -202,8 +253,8 @@ void Workload::run_client(io::Runtime& runtime, uint32_t client, Instant stop_at
     operation.id = next_id_++;
     const Key key = session.random_key();
     if (kind == Kind::local_read || kind == Kind::historical_read) {
-      PointRead read{client, operation.id, NodeId(static_cast<uint32_t>(rng.between(1, members.size()))),
-                     runtime.now()};
+      PointRead read{client, operation.id,
+                     NodeId(static_cast<uint32_t>(rng.between(1, members.size()))), runtime.now()};
       wire::ClientRequest request;
       wire::Read* body = request.mutable_read();
       body->add_keys(key);
@@ -220,7 +271,7 @@ void Workload::run_client(io::Runtime& runtime, uint32_t client, Instant stop_at
         body->set_at_commit_counter(rng.between(1, session.last_seen().value()));
       }
       auto response = session.client().call_member(members[read.member.value() - 1], request,
-                                                    runtime.now() + operation_timeout);
+                                                   runtime.now() + operation_timeout);
       read.complete = runtime.now();
       counts_.issued++;
       if (response.ok() && response->outcome() == wire::OK) {
@@ -250,7 +301,8 @@ void Workload::run_client(io::Runtime& runtime, uint32_t client, Instant stop_at
         const Key other = session.random_key();
         if (rng.one_in(2)) operation.conditions.push_back(session.condition_on(key));
         operation.writes.push_back(Write::put(key, session.fresh_value(operation.id)));
-        if (other != key) operation.writes.push_back(Write::put(other, session.fresh_value(operation.id)));
+        if (other != key)
+          operation.writes.push_back(Write::put(other, session.fresh_value(operation.id)));
         break;
       }
       default:
@@ -271,8 +323,12 @@ void Workload::run_client(io::Runtime& runtime, uint32_t client, Instant stop_at
         counts_.ok++;
         if (recorded.condition_failed) counts_.condition_failed++;
         break;
-      case Outcome::failed: counts_.failed++; break;
-      case Outcome::unknown: counts_.unknown++; break;
+      case Outcome::failed:
+        counts_.failed++;
+        break;
+      case Outcome::unknown:
+        counts_.unknown++;
+        break;
     }
   }
 }

@@ -43,10 +43,13 @@ class Workload {
 
   // Adds the spec's clients; they issue operations until `stop_at`.
   void start(Instant stop_at);
+  // Adds a client that puts one key until a put commits, then sets `*committed`; its operations
+  // join the history like any other (the liveness probe).
+  void start_probe(bool* committed);
   // Completes operations still in flight as unknown (the run ended before their answer).
   void finish();
 
-  History& history() { return history_; }
+  const History& history() const { return history_; }
   const std::vector<PointRead>& point_reads() const { return point_reads_; }
   const WorkloadCounts& counts() const { return counts_; }
   // The operation of `trace_id` (the operation's id), or null.

@@ -1,5 +1,6 @@
 #include "sim/determinism.h"
 
+#include "io/base/assert.h"
 #include "io/base/text.h"
 
 namespace quire::sim {
@@ -8,7 +9,14 @@ DivergenceReport check_determinism(const TracedRun& left, const TracedRun& right
                                    uint64_t context) {
   TraceOptions hashes_only;
   hashes_only.keep_hashes = true;
-  const Trace left_trace = left(hashes_only);
+  return check_determinism(left(hashes_only), left, right, context);
+}
+
+DivergenceReport check_determinism(const Trace& left_trace, const TracedRun& left,
+                                   const TracedRun& right, uint64_t context) {
+  QUIRE_ASSERT(left_trace.options().keep_hashes);
+  TraceOptions hashes_only;
+  hashes_only.keep_hashes = true;
   const Trace right_trace = right(hashes_only);
   DivergenceReport report;
   report.left_events = left_trace.event_count();

@@ -31,5 +31,9 @@ using TracedRun = std::function<Trace(const TraceOptions&)>;
 // one are kept in the report.
 DivergenceReport check_determinism(const TracedRun& left, const TracedRun& right,
                                    uint64_t context = 8);
+// The same, when the first run already happened with TraceOptions::keep_hashes: `left_trace` is
+// its trace; `left` runs it again only if a divergence needs its lines.
+DivergenceReport check_determinism(const Trace& left_trace, const TracedRun& left,
+                                   const TracedRun& right, uint64_t context = 8);
 
 }  // namespace quire::sim

@@ -157,6 +157,7 @@ void on_heartbeat(Context& context, const Envelope& envelope, const Heartbeat& h
   ReplicaState& state = context.state;
   heard_from_leader(context, envelope.from);
   state.leader_committed = std::max(state.leader_committed, heartbeat.committed);
+  two_phase_commit::on_leader_committed(context, heartbeat.committed);
   purge_halogs(context, heartbeat.retained_through);
   resync::on_leader_progress(context);
   context.send(envelope.from, HeartbeatResponse{heartbeat.round, state.committed.commit_counter,

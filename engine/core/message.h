@@ -65,6 +65,7 @@ struct HeartbeatResponse {
 
 struct Block {
   NodeId leader;
+  CommitCounter leader_committed;  // The leader's commit point when it sent the block.
   CommitCounter counter;
   uint64_t write_set_hash = 0;
   uint32_t sequence = 0;

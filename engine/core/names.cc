@@ -17,8 +17,8 @@ const char* message_name(const Message& message) {
 
 const char* input_name(const Input& input) {
   static constexpr const char* names[] = {
-      "Tick",        "Received",      "PendingWork",   "WriteSetSealed", "SealSkipped",
-      "PrepareDone", "CommitDone",    "LayDownFailed", "HALogFetched",   "HALogFetchFailed",
+      "Tick",         "Received",    "PendingWork",   "WriteSetSealed", "SealSkipped",
+      "PrepareDone",  "CommitDone",  "LayDownFailed", "HALogFetched",   "HALogFetchFailed",
       "ReplayFailed", "RebuildDone", "RebuildFailed", "ReadRequested"};
   static_assert(std::size(names) == std::variant_size_v<Input>);
   return names[input.index()];

@@ -44,7 +44,12 @@ void start_rebuild(Context& context) {
   ReplicaState& state = context.state;
   ResyncState& resync = state.resync;
   // Rebuild copies a committed prefix, which every member has: the leader is the safest source.
-  resync.peer = state.leader != node_none ? state.leader : resync.peer;
+  // Without a known leader, wait for one (the next heartbeat starts over).
+  if (state.leader == node_none) {
+    finish(context);
+    return;
+  }
+  resync.peer = state.leader;
   write_pipeline::drop_held(context);
   context.mark("rebuild_started");
   resync.rebuilding = true;
@@ -134,10 +139,9 @@ void on_halog_fetch_failed(Context& context, const HALogFetchFailed& failed) {
         finish(context);  // Our idea of the leader's progress is stale; the next heartbeat tells.
         return;
       }
-      resync.peer = state.leader;
-      break;
+      [[fallthrough]];  // A peer behind us lacks it too, for now.
     case FetchFailure::missing:
-      context.mark("halog_missing_at_peer");
+      if (failed.failure == FetchFailure::missing) context.mark("halog_missing_at_peer");
       resync.peers_missing.insert(resync.peer);
       resync.peer = next_peer(context, resync.peer);
       if (resync.peer == node_none) {
@@ -146,9 +150,11 @@ void on_halog_fetch_failed(Context& context, const HALogFetchFailed& failed) {
       }
       break;
     case FetchFailure::unreachable: {
+      // Try the next peer at the next tick, not at once: with every peer down, an immediate
+      // retry would spin.
       const NodeId next = next_peer(context, resync.peer);
       if (next != node_none) resync.peer = next;
-      break;
+      return;
     }
   }
   fetch_next(context);
@@ -178,6 +184,10 @@ void on_rebuild_failed(Context& context, const RebuildFailed& failed) {
 void on_tick(Context& context) {
   ReplicaState& state = context.state;
   ResyncState& resync = state.resync;
+  if (resync.active && !resync.fetching && !resync.rebuilding && !state.committing) {
+    fetch_next(context);  // A retry after an unreachable peer.
+    return;
+  }
   if (!resync.active || !resync.fetching || resync.rebuilding) return;
   if (state.now.value() - resync.last_progress.value() < context.config.catch_up_stall_ticks)
     return;

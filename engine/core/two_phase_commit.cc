@@ -242,6 +242,29 @@ void on_follower_tick(Context& context) {
   vote(context, root, false);  // The leader re-sends what is missing.
 }
 
+// Follower: commits the held write set as `root`. The state moves at once: the driver completes
+// the commit before it feeds the core anything else, and a failed commit stops the node.
+void commit_held(Context& context, const store::RootBlock& root) {
+  ReplicaState& state = context.state;
+  QUIRE_ASSERT(!state.is_leader() && !state.preparing && !state.committing);
+  QUIRE_ASSERT(state.held && state.held->same_write_set(root.commit_counter, root.write_set_hash));
+  QUIRE_ASSERT(state.held->complete());
+  context.emit(CommitWriteSet{root});
+  state.committed = root;
+  state.held.reset();
+  state.prepared.reset();
+  state.prepare_waiting.reset();
+}
+
+void on_leader_committed(Context& context, CommitCounter leader_committed) {
+  ReplicaState& state = context.state;
+  if (!state.prepared || state.preparing || state.committing || state.resync.active) return;
+  const store::RootBlock& root = *state.prepared;
+  if (root.commit_counter > leader_committed || root.term != state.term) return;
+  context.mark("commit_implied_by_leader_progress");
+  commit_held(context, root);
+}
+
 void on_commit(Context& context, const Envelope& envelope, const Commit& commit) {
   ReplicaState& state = context.state;
   leadership::heard_from_leader(context, envelope.from);
@@ -254,8 +277,7 @@ void on_commit(Context& context, const Envelope& envelope, const Commit& commit)
       !state.held->complete()) {
     return;
   }
-  state.committing = true;
-  context.emit(CommitWriteSet{root});
+  commit_held(context, root);
 }
 
 void on_prepare_done(Context& context, const PrepareDone& done) {
@@ -284,7 +306,10 @@ void on_prepare_done(Context& context, const PrepareDone& done) {
 
 void on_commit_done(Context& context, const CommitDone& done) {
   ReplicaState& state = context.state;
-  QUIRE_ASSERT(state.committing);
+  if (!state.committing) {
+    QUIRE_ASSERT(state.committed.commit_counter >= done.root.commit_counter);  // Applied early.
+    return;
+  }
   QUIRE_ASSERT(done.root.commit_counter == state.next_counter());
   state.committing = false;
   state.committed = done.root;
@@ -299,6 +324,14 @@ void on_commit_done(Context& context, const CommitDone& done) {
   QUIRE_ASSERT(leading.in_flight && leading.in_flight->root == done.root);
   for (NodeId participant : leading.in_flight->participants) {
     context.send(participant, Commit{done.root});
+  }
+  // A YES voter holds the write set prepared under this term: it commits it on the Commit, or
+  // on the first block of the next write set (on_leader_committed), so it can take part in it.
+  for (NodeId voter : leading.in_flight->votes.granted_members()) {
+    if (voter == context.config.self) continue;
+    FollowerProgress& progress = leading.followers.at(voter);
+    progress.committed = std::max(progress.committed, done.root.commit_counter);
+    progress.held.reset();
   }
   context.emit(AcknowledgeWriteSet{done.root.commit_counter});
   leading.in_flight.reset();

@@ -20,6 +20,10 @@ void on_leader_tick(Context& context);
 // Follower.
 void on_prepare(Context& context, const Envelope& envelope, const Prepare& prepare);
 void on_commit(Context& context, const Envelope& envelope, const Commit& commit);
+// The leader of the current term says it committed through `leader_committed`: a write set this
+// member prepared under that leader's term at or below it is the one it committed (a leader
+// proposes one root per counter per term), so it commits here too without waiting for Commit.
+void on_leader_committed(Context& context, CommitCounter leader_committed);
 // The last block of the held write set arrived: a waiting Prepare can go ahead.
 void on_write_set_complete(Context& context);
 void on_follower_tick(Context& context);

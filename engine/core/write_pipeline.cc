@@ -30,6 +30,7 @@ bool holds_write_set(const FollowerProgress& progress, const store::RootBlock& r
 Block block_message(const Context& context, const InFlightWriteSet& in_flight, uint32_t sequence,
                     std::vector<NodeId> relay_to) {
   return Block{context.config.self,
+               context.state.committed.commit_counter,
                in_flight.root.commit_counter,
                in_flight.root.write_set_hash,
                sequence,
@@ -108,6 +109,7 @@ void on_block(Context& context, const Envelope& envelope, const Block& block) {
   }
   (void)envelope;
   if (block.block_count == 0 || block.sequence >= block.block_count) return;  // Malformed.
+  two_phase_commit::on_leader_committed(context, block.leader_committed);
   if (state.resync.active || state.preparing || state.committing) return;
   if (block.counter != state.next_counter()) return;  // Behind (resync) or a stale write set.
   if (state.held && !state.held->same_write_set(block.counter, block.write_set_hash)) {

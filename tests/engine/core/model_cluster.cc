@@ -115,6 +115,18 @@ void ModelCluster::step(size_t index, const Input& input) {
   ModelMember& member = members_.at(index);
   QUIRE_ASSERT(member.replica != nullptr);
   execute_pending(index, SIZE_MAX);
+  // The driver feeds every completion of earlier effects before anything new (replica_driver.h).
+  const bool external =
+      !std::holds_alternative<WriteSetSealed>(input) &&
+      !std::holds_alternative<SealSkipped>(input) && !std::holds_alternative<PrepareDone>(input) &&
+      !std::holds_alternative<CommitDone>(input) && !std::holds_alternative<LayDownFailed>(input) &&
+      !std::holds_alternative<ReplayFailed>(input);
+  while (external && member.replica && !member.completions.empty()) {
+    const Input completion = std::move(member.completions.front());
+    member.completions.pop_front();
+    step(index, completion);
+  }
+  if (!member.replica) return;
   Step step = member.replica->step(input);
   for (Effect& effect : step.effects)
     member.unexecuted.push_back(std::move(effect));
@@ -386,9 +398,20 @@ std::string ModelCluster::describe() const {
       text += "down";
     } else {
       const ReplicaStatus status = member.replica->status();
-      text += concat(role_name(status.role), " term ", status.term, " leader ", status.leader,
-                     " committed ", status.committed, status.catching_up ? " catching-up" : "",
-                     status.rebuilding ? " rebuilding" : "");
+      const ReplicaState& state = member.replica->state();
+      text +=
+          concat(role_name(status.role), " term ", status.term, " leader ", status.leader,
+                 " committed ", status.committed, status.catching_up ? " catching-up" : "",
+                 status.rebuilding ? " rebuilding" : "", " [now ", state.now, " leader_committed ",
+                 state.leader_committed, state.preparing ? " preparing" : "",
+                 state.committing ? " committing" : "", state.held ? " held" : "",
+                 state.resync.active ? concat(" resync peer ", state.resync.peer,
+                                              state.resync.fetching ? " fetching " : " idle ",
+                                              state.resync.fetching_counter, " missing ",
+                                              state.resync.peers_missing.size(), " progress ",
+                                              state.resync.last_progress)
+                                     : std::string(),
+                 " purged ", member.disk.purged_through, "]");
     }
     text += concat(" disk committed ", member.disk.committed.commit_counter, "\n");
   }
