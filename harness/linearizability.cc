@@ -804,8 +804,9 @@ std::string LinearizabilityReport::explain(const History& history) const {
   uint64_t steps = 0;
   for (const KeyReport& key : keys)
     steps += key.steps;
-  std::string out = concat("linearizability: ", verdict_name(verdict), " (", keys.size(), " keys, ",
-                           history.size(), " operations, ", steps, " steps)\n");
+  std::string out =
+      concat("linearizability: ", verdict_name(verdict), " (", history.size(), " operations, ",
+             keys.size(), keys.size() == 1 ? " key, " : " keys, ", steps, " steps)\n");
   const KeyReport* problem = first_problem();
   if (problem == nullptr) return out;
 
