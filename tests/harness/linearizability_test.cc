@@ -426,6 +426,12 @@ TEST(Linearizability, ValidateHistoryNamesTheBrokenRule) {
   no_completion.put(1, 0, std::nullopt, "k", "a", Outcome::ok);
   EXPECT_FALSE(validate_history(no_completion.history()).ok());
 
+  History empty(1);  // A scan that found nothing, say: allowed, and constrains nothing.
+  empty[0].complete = at_ms(1);
+  empty[0].outcome = Outcome::ok;
+  EXPECT_TRUE(validate_history(empty).ok());
+  EXPECT_EQ(verdict_of(empty), Verdict::linearizable);
+
   HistoryBuilder failed_condition;
   failed_condition.put(1, 0, 1, "k", "a").condition_failed = true;  // No condition.
   EXPECT_FALSE(validate_history(failed_condition.history()).ok());
