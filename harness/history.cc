@@ -52,9 +52,6 @@ Error invalid(const Operation& operation, std::string_view rule) {
 }
 
 Status validate_operation(const Operation& operation) {
-  if (operation.conditions.empty() && operation.writes.empty() && operation.reads.empty()) {
-    return invalid(operation, "does nothing (no condition, write or read)");
-  }
   if (operation.complete.has_value() && *operation.complete < operation.invoke) {
     return invalid(operation, "completes before it is invoked");
   }

@@ -92,9 +92,9 @@ using History = std::vector<Operation>;
 
 // Rules a recorder must follow: ids unique; complete >= invoke; ok and failed operations have a
 // completion time; condition_failed only with ok, with at least one condition and no reads; no
-// empty operation; no commit counter or read version 0 (a version is a commit counter >= 1).
-// Errors:
-// invalid_argument naming the first operation that breaks a rule.
+// commit counter or read version 0 (a version is a commit counter >= 1). An operation with no
+// condition, write or read (say, a scan that found nothing) is allowed and constrains nothing.
+// Errors: invalid_argument naming the first operation that breaks a rule.
 Status validate_history(const History& history);
 
 // One line for people: `op 17 client 3 [1.200000s, 1.450000s] ok @12: if k=="a" put k="b"`.

@@ -293,27 +293,37 @@ uint64_t mix64(uint64_t value) {
   return value ^ (value >> 31);
 }
 
-uint64_t hash_state(const RegisterState& state) {
-  return mix64(state.value_id ^ mix64(state.version ^ mix64(state.floor)));
+uint64_t hash_words(std::span<const uint64_t> words) {
+  uint64_t hash = words.size();
+  for (const uint64_t word : words)
+    hash = mix64(hash ^ word);
+  return hash;
 }
 
 // An open-addressing set of variable-length records (word arrays), stored in chunks so that
-// growth never copies them. Membership only: iteration order never matters.
+// growth never copies them. A slot is 8 bytes (32 bits of hash, a 32-bit word offset): the memo
+// is most of the checker's memory. Membership only: iteration order never matters.
 class Memo {
  public:
+  // Offsets are 32-bit word indexes.
+  static constexpr size_t bytes_max = (size_t{1} << 32) * sizeof(uint64_t);
+
   explicit Memo(size_t record_words_max)
       : chunk_words_(std::max<size_t>(size_t{1} << 16, record_words_max * 4)), slots_(1024) {}
 
   // Adds `record` unless an equal one is present. Returns whether it was added.
-  bool insert(uint64_t hash, std::span<const uint64_t> record) {
+  // REQUIRES: bytes() stays below bytes_max (the caller's budget).
+  bool insert(std::span<const uint64_t> record) {
     if ((entry_count_ + 1) * 2 > slots_.size()) grow();
+    const uint64_t hash = hash_words(record);
+    const auto tag = static_cast<uint32_t>(hash >> 32);
     size_t position = hash & (slots_.size() - 1);
     for (;; position = (position + 1) & (slots_.size() - 1)) {
       const Slot& slot = slots_[position];
       if (slot.offset_plus_one == 0) break;
-      if (slot.hash == hash && equal(slot.offset_plus_one - 1, record)) return false;
+      if (slot.tag == tag && equal(slot.offset_plus_one - 1, record)) return false;
     }
-    slots_[position] = Slot{hash, store(record) + 1};
+    slots_[position] = Slot{tag, store(record) + 1};
     entry_count_++;
     return true;
   }
@@ -325,44 +335,48 @@ class Memo {
 
  private:
   struct Slot {
-    uint64_t hash = 0;
-    uint64_t offset_plus_one = 0;  // 0: empty.
+    uint32_t tag = 0;
+    uint32_t offset_plus_one = 0;  // 0: empty.
   };
 
-  const uint64_t* at(uint64_t offset) const {
-    return chunks_[offset / chunk_words_].get() + offset % chunk_words_;
-  }
-
   // A stored record is its length, then its words.
-  bool equal(uint64_t offset, std::span<const uint64_t> record) const {
-    const uint64_t* stored = at(offset);
-    return stored[0] == record.size() &&
-           std::memcmp(stored + 1, record.data(), record.size_bytes()) == 0;
+  std::span<const uint64_t> stored(uint32_t offset) const {
+    const uint64_t* start = chunks_[offset / chunk_words_].get() + offset % chunk_words_;
+    return {start + 1, static_cast<size_t>(start[0])};
   }
 
-  uint64_t store(std::span<const uint64_t> record) {
+  bool equal(uint32_t offset, std::span<const uint64_t> record) const {
+    const std::span<const uint64_t> other = stored(offset);
+    return other.size() == record.size() &&
+           std::memcmp(other.data(), record.data(), record.size_bytes()) == 0;
+  }
+
+  uint32_t store(std::span<const uint64_t> record) {
     const size_t needed = record.size() + 1;
     QUIRE_ASSERT(needed <= chunk_words_);
     if (chunks_.empty() || used_in_last_chunk_ + needed > chunk_words_) {
       chunks_.push_back(std::make_unique<uint64_t[]>(chunk_words_));
       used_in_last_chunk_ = 0;
     }
-    const uint64_t offset = (chunks_.size() - 1) * chunk_words_ + used_in_last_chunk_;
+    const size_t offset = (chunks_.size() - 1) * chunk_words_ + used_in_last_chunk_;
+    QUIRE_ASSERT(offset + needed < UINT32_MAX);
     uint64_t* target = chunks_.back().get() + used_in_last_chunk_;
     target[0] = record.size();
     std::memcpy(target + 1, record.data(), record.size_bytes());
     used_in_last_chunk_ += needed;
-    return offset;
+    return static_cast<uint32_t>(offset);
   }
 
+  // Doubles the table; positions come from the records' hashes again.
   void grow() {
     std::vector<Slot> old = std::move(slots_);
     slots_.assign(old.size() * 2, Slot{});
     for (const Slot& slot : old) {
       if (slot.offset_plus_one == 0) continue;
-      size_t position = slot.hash & (slots_.size() - 1);
-      while (slots_[position].offset_plus_one != 0)
+      size_t position = hash_words(stored(slot.offset_plus_one - 1)) & (slots_.size() - 1);
+      while (slots_[position].offset_plus_one != 0) {
         position = (position + 1) & (slots_.size() - 1);
+      }
       slots_[position] = slot;
     }
   }
@@ -397,13 +411,10 @@ class PlacedSet {
   PlacedSet(size_t definite_count, size_t unknown_count)
       : definite_count_(definite_count),
         definite_words_((definite_count + 63) / 64),
-        words_(definite_words_ + (unknown_count + 63) / 64, 0),
-        zobrist_(definite_count + unknown_count) {
+        words_(definite_words_ + (unknown_count + 63) / 64, 0) {
     // Bits past the last definite operation stay set, so that a fully placed word is all ones.
     if (definite_count % 64 != 0) padding_ = ~uint64_t{0} << (definite_count % 64);
     if (definite_words_ > 0) words_[definite_words_ - 1] = padding_;
-    for (size_t index = 0; index < zobrist_.size(); index++)
-      zobrist_[index] = mix64(index + 1);
     update_full_words(0);
   }
 
@@ -411,7 +422,6 @@ class PlacedSet {
     const auto [word, mask] = position(operation);
     QUIRE_ASSERT((words_[word] & mask) == 0);
     words_[word] |= mask;
-    hash_ ^= zobrist_[operation];
     if (word < definite_words_) {
       used_words_ = std::max(used_words_, word + 1);
       update_full_words(word);
@@ -422,7 +432,6 @@ class PlacedSet {
     const auto [word, mask] = position(operation);
     QUIRE_ASSERT((words_[word] & mask) != 0);
     words_[word] &= ~mask;
-    hash_ ^= zobrist_[operation];
     if (word < definite_words_) {
       full_words_ = std::min(full_words_, word);
       while (used_words_ > 0 && words_[used_words_ - 1] == empty_word(used_words_ - 1)) {
@@ -430,8 +439,6 @@ class PlacedSet {
       }
     }
   }
-
-  uint64_t hash() const { return hash_; }
 
   // Appends the compact form (see the class comment) to `record`.
   void append_record(std::vector<uint64_t>& record) const {
@@ -465,9 +472,7 @@ class PlacedSet {
   size_t definite_count_;
   size_t definite_words_;
   std::vector<uint64_t> words_;
-  std::vector<uint64_t> zobrist_;  // A fixed random word per operation; the set's hash XORs them.
   uint64_t padding_ = 0;
-  uint64_t hash_ = 0;
   size_t full_words_ = 0;  // Leading definite words with every bit set.
   size_t used_words_ = 0;  // One past the last definite word with an operation placed.
 };
@@ -504,6 +509,9 @@ class LinearizationSearch {
   struct Frame {
     uint32_t call_node = none;
     RegisterState state_before;
+    // A read-only operation that changed nothing: it can always be placed as early as this, so
+    // no other order from this point needs to be tried once it fails (see run()).
+    bool forced = false;
   };
 
   void build_list(const History& history);
@@ -602,11 +610,12 @@ bool LinearizationSearch::try_place(uint32_t call_node) {
   record_.push_back(next_state.value_id);
   record_.push_back(next_state.version);
   record_.push_back(next_state.floor);
-  if (!memo_.insert(placed_.hash() ^ hash_state(next_state), record_)) {
+  if (!memo_.insert(record_)) {
     placed_.clear(operation);  // Explored already, from another order of the same operations.
     return false;
   }
-  stack_.push_back(Frame{call_node, state_});
+  const bool forced = !problem_.operations[operation].writes && next_state == state_;
+  stack_.push_back(Frame{call_node, state_, forced});
   state_ = next_state;
   lift(call_node);
   if (problem_.operations[operation].definite) placed_definite_count_++;
@@ -682,12 +691,21 @@ SearchOutcome LinearizationSearch::run() {
       continue;
     }
     note_blocked(entry);
-    if (stack_.empty()) {
+    // Take back the last placement. Below a forced one there is nothing else to try at its
+    // point: if some order placed that read-only operation later, placing it here instead is
+    // just as valid (it was a candidate here, so nothing placed later had to precede it, and it
+    // changes no state), so the failure of everything after it is the failure of its point too.
+    uint32_t taken_back = none;
+    bool forced = true;
+    while (forced && !stack_.empty()) {
+      taken_back = stack_.back().call_node;
+      forced = stack_.back().forced;
+      take_back();
+    }
+    if (forced) {
       outcome.verdict = Verdict::violation;
       break;
     }
-    const uint32_t taken_back = stack_.back().call_node;
-    take_back();
     entry = nodes_[taken_back].next;
   }
   outcome.steps = steps_;
@@ -736,6 +754,7 @@ KeyReport check_key(std::string_view key, const History& history,
 }  // namespace
 
 LinearizabilityReport check_linearizability(const History& history, const CheckBudget& budget) {
+  QUIRE_ASSERT(budget.memo_bytes_max_per_key < Memo::bytes_max);
   const Status valid = validate_history(history);
   QUIRE_ASSERT_MSG(valid.ok(), valid.ok() ? "" : valid.error().to_string());
 
@@ -785,8 +804,9 @@ std::string LinearizabilityReport::explain(const History& history) const {
   uint64_t steps = 0;
   for (const KeyReport& key : keys)
     steps += key.steps;
-  std::string out = concat("linearizability: ", verdict_name(verdict), " (", keys.size(), " keys, ",
-                           history.size(), " operations, ", steps, " steps)\n");
+  std::string out =
+      concat("linearizability: ", verdict_name(verdict), " (", history.size(), " operations, ",
+             keys.size(), keys.size() == 1 ? " key, " : " keys, ", steps, " steps)\n");
   const KeyReport* problem = first_problem();
   if (problem == nullptr) return out;
 

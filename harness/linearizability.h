@@ -44,9 +44,10 @@ const char* verdict_name(Verdict verdict);
 
 struct CheckBudget {
   // Search steps (one attempt to place or to take back one operation) per key.
-  uint64_t steps_max_per_key = 50'000'000;
-  // Bytes of the memo per key (linearized sets and model states already explored).
-  size_t memo_bytes_max_per_key = size_t{512} << 20;
+  uint64_t steps_max_per_key = 20'000'000;
+  // Bytes of the memo per key (linearized sets and model states already explored), about 80
+  // bytes an entry. At most 32 GiB.
+  size_t memo_bytes_max_per_key = size_t{256} << 20;
 };
 
 struct KeyReport {

@@ -7,8 +7,10 @@
 // - A failed sync() may have dropped the dirty data it was asked to persist (Linux marks the
 //   pages clean after a writeback error); the caller must rewrite before trusting the file.
 // - Metadata operations (create, rename, unlink, truncate... make_directory) are durable when
-//   they return: the real disk syncs the directory, the simulator applies them at once. truncate
-//   is the exception: like data, it is durable only after sync().
+//   they return: the real disk syncs the directory, the simulator applies them at once. Two
+//   exceptions: truncate, which like data is durable only after sync(); and a creation by
+//   OpenMode::create_or_open_volatile, whose name is durable only once a later durable metadata
+//   operation in the same directory has returned (a crash before that may lose the whole file).
 #pragma once
 
 #include <cstdint>
@@ -49,6 +51,12 @@ enum class OpenMode : uint8_t {
   read_write,      // Must exist.
   create_new,      // Must not exist; created empty.
   create_or_open,  // Opened if it exists, else created empty.
+  // As create_or_open, but a creation is not made durable: no directory sync. The new name
+  // becomes durable when a later creation (other than this mode), rename into or out of, unlink
+  // in, or make_directory that creates something in the same directory returns. A crash before
+  // that may lose the file, name and data, even if the file was synced. For files that the
+  // caller can rebuild after a crash (HALogs); it saves a directory fsync per creation.
+  create_or_open_volatile,
 };
 
 class Disk {

@@ -123,7 +123,32 @@ uint64_t DiskImage::crash(Rng& rng, const CrashFates& fates) {
     file->pending.clear();
     file->current = file->durable;
   }
+  // Names that never reached a synced directory: each file is kept or lost whole, like the
+  // directory entry the real file system may or may not have written back.
+  for (auto it = files_.begin(); it != files_.end();) {
+    FileImage& file = *it->second;
+    if (file.name_durable) {
+      ++it;
+      continue;
+    }
+    if (draw_fate(rng, fates, false) == Fate::keep) {
+      file.name_durable = true;
+      ++it;
+    } else {
+      damaged++;
+      it = files_.erase(it);
+    }
+  }
   return damaged;
+}
+
+void DiskImage::make_names_durable(std::string_view directory) {
+  for (auto& [path, file] : files_) {
+    const size_t slash = path.rfind('/');
+    const std::string_view parent =
+        slash == std::string::npos ? std::string_view() : std::string_view(path).substr(0, slash);
+    if (parent == directory) file->name_durable = true;
+  }
 }
 
 std::optional<FaultSite> DiskImage::rot(Rng& rng, const std::string& path_prefix) {
@@ -186,6 +211,7 @@ bool DiskImage::add_latent_error_at(const std::string& path, uint64_t offset) {
 uint64_t DiskImage::durable_fingerprint() const {
   Checksummer checksummer;
   for (const auto& [path, file] : files_) {
+    if (!file->name_durable) continue;  // A crash may take it: not durable.
     checksummer.update(as_bytes(path));
     checksummer.update_u64(file->durable.size());
     checksummer.update(file->durable);

@@ -5,7 +5,9 @@
 //
 // Fault model (the same switches as the issue and DESIGN.md):
 // - crash(): every unsynced write is kept, lost, or torn at sector granularity, independently,
-//   and every unsynced truncate is kept or lost. Afterwards current == durable.
+//   and every unsynced truncate is kept or lost. A file whose name is not durable yet (created
+//   by OpenMode::create_or_open_volatile, and no durable metadata change in its directory since)
+//   is kept or lost whole, name and data. Afterwards current == durable.
 // - rot(): one bit of a durable byte flips at rest.
 // - latent sector errors: reads that touch a bad sector fail with io_error until a write covers
 //   the whole sector (the drive remaps it).
@@ -18,6 +20,7 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "io/base/bytes.h"
@@ -43,6 +46,9 @@ struct FileImage {
   Bytes current;
   std::vector<Pending> pending;
   std::set<uint64_t> bad_sectors;  // Sector indexes (offset / sector size).
+  // False from a volatile creation until a durable metadata change in the file's directory (the
+  // real disk's directory fsync): until then a crash may lose the whole file.
+  bool name_durable = true;
 
   void write_current(uint64_t offset, ByteView data);
   void truncate_current(uint64_t size_bytes);
@@ -73,9 +79,13 @@ class DiskImage {
   // Sum of the current sizes of all files, recounted (O(files)).
   uint64_t used_bytes() const;
 
-  // A crash of the node that owns this disk: decides the fate of every unsynced change.
-  // Returns how many pending writes were lost or torn (for traces).
+  // A crash of the node that owns this disk: decides the fate of every unsynced change and of
+  // every file whose name is not durable. Returns how many pending writes were lost or torn,
+  // plus how many files were lost (for traces).
   uint64_t crash(Rng& rng, const CrashFates& fates);
+  // The directory `directory` ("" for the data directory) was synced: every name in it is
+  // durable from now on.
+  void make_names_durable(std::string_view directory);
 
   // Flips one random bit of a random durable byte (weighted by file size), where no unsynced
   // write hides it. `path_prefix` limits the choice ("" for any file). Nothing if no byte fits.

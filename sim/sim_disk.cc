@@ -181,6 +181,7 @@ Result<std::unique_ptr<io::File>> SimDisk::open(std::string_view path, io::OpenM
       if (exists) return Error(ErrorCode::already_exists, concat("file '", path, "' exists"));
       break;
     case io::OpenMode::create_or_open:
+    case io::OpenMode::create_or_open_volatile:
       break;
   }
   if (!exists) {
@@ -191,7 +192,15 @@ Result<std::unique_ptr<io::File>> SimDisk::open(std::string_view path, io::OpenM
       return Error(ErrorCode::already_exists, concat("'", path, "' is a directory"));
     }
     found = image_.files().emplace(key, std::make_shared<FileImage>()).first;
-    trace(concat("disk create ", path));
+    if (mode == io::OpenMode::create_or_open_volatile) {
+      // The real disk skips the directory fsync: the name is durable only once a later
+      // metadata call syncs this directory.
+      found->second->name_durable = false;
+      trace(concat("disk create (volatile) ", path));
+    } else {
+      image_.make_names_durable(parent_of(path));
+      trace(concat("disk create ", path));
+    }
   }
   const bool writable = mode != io::OpenMode::read_only;
   return std::unique_ptr<io::File>(std::make_unique<SimFile>(*this, key, found->second, writable));
@@ -210,6 +219,9 @@ Status SimDisk::rename(std::string_view source, std::string_view target) {
   std::shared_ptr<FileImage> file = found->second;
   image_.files().erase(found);
   image_.files()[std::string(target)] = std::move(file);
+  // The real disk syncs both directories.
+  image_.make_names_durable(parent_of(target));
+  image_.make_names_durable(parent_of(source));
   trace(concat("disk rename ", source, " ", target));
   return ok_status();
 }
@@ -219,6 +231,7 @@ Status SimDisk::unlink(std::string_view path) {
   if (image_.files().erase(std::string(path)) == 0) {
     return Error(ErrorCode::not_found, concat("unlink: no file '", path, "'"));
   }
+  image_.make_names_durable(parent_of(path));
   trace(concat("disk unlink ", path));
   return ok_status();
 }
@@ -257,7 +270,9 @@ Status SimDisk::make_directory(std::string_view directory) {
   if (image_.files().contains(std::string(directory))) {
     return Error(ErrorCode::already_exists, concat("'", directory, "' is a file"));
   }
-  image_.directories().insert(std::string(directory));
+  if (image_.directories().insert(std::string(directory)).second) {
+    image_.make_names_durable(parent_of(directory));
+  }
   return ok_status();
 }
 

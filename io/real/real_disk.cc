@@ -201,6 +201,7 @@ Result<std::unique_ptr<File>> RealDisk::open(std::string_view path, OpenMode mod
       created = fd.ok();
       break;
     case OpenMode::create_or_open:
+    case OpenMode::create_or_open_volatile:
       // Opening first tells whether a file was created, and only a creation costs a directory
       // fsync. Another process could create it in between: then O_EXCL fails, and open again.
       for (int attempt = 0; attempt < 3 && !created; attempt++) {
@@ -213,7 +214,9 @@ Result<std::unique_ptr<File>> RealDisk::open(std::string_view path, OpenMode mod
       break;
   }
   if (!fd.ok()) return std::move(fd).error();
-  if (created) QUIRE_TRY(sync_parent(path));
+  // A volatile creation skips the directory fsync: the next one in that directory (by any durable
+  // metadata call) makes the name durable, and until then a crash may lose the file.
+  if (created && mode != OpenMode::create_or_open_volatile) QUIRE_TRY(sync_parent(path));
   return std::unique_ptr<File>(new RealFile(*backend_, std::move(fd).value(), std::string(path)));
 }
 

@@ -6,7 +6,8 @@
 // Durability as implemented (the contract is in io/disk.h):
 // - File::sync() is fdatasync(2).
 // - open() that creates a file, rename(), unlink() and make_directory() fsync(2) the parent
-//   directory (both parents for a rename across directories) before they return.
+//   directory (both parents for a rename across directories) before they return; a creation by
+//   OpenMode::create_or_open_volatile does not (the next directory fsync covers its name).
 // - truncate() is ftruncate(2) and, like a write, durable only after the next sync().
 // See docs/io.md, "Real runtime".
 #pragma once

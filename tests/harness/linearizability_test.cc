@@ -426,6 +426,12 @@ TEST(Linearizability, ValidateHistoryNamesTheBrokenRule) {
   no_completion.put(1, 0, std::nullopt, "k", "a", Outcome::ok);
   EXPECT_FALSE(validate_history(no_completion.history()).ok());
 
+  History empty(1);  // A scan that found nothing, say: allowed, and constrains nothing.
+  empty[0].complete = at_ms(1);
+  empty[0].outcome = Outcome::ok;
+  EXPECT_TRUE(validate_history(empty).ok());
+  EXPECT_EQ(verdict_of(empty), Verdict::linearizable);
+
   HistoryBuilder failed_condition;
   failed_condition.put(1, 0, 1, "k", "a").condition_failed = true;  // No condition.
   EXPECT_FALSE(validate_history(failed_condition.history()).ok());
@@ -688,6 +694,164 @@ RC_GTEST_PROP(LinearizabilityProperty, VerdictIgnoresListOrder, ()) {
               shuffled.end());
   std::reverse(shuffled.begin(), shuffled.end());
   RC_ASSERT(check_linearizability(shuffled).verdict == verdict);
+}
+
+// ---- Property: agreement with a brute-force search on small random histories ----
+
+// Random single-key histories over two values and, if `versions`, a few commit counters.
+History random_small_history(bool versions) {
+  const auto operation_count = *rc::gen::inRange<size_t>(1, 7);
+  auto value_gen = rc::gen::element<Value>("a", "b");
+  History history;
+  for (size_t index = 0; index < operation_count; index++) {
+    Operation operation;
+    operation.id = index + 1;
+    operation.client = static_cast<uint32_t>(index);
+    const auto invoke = *rc::gen::inRange<int64_t>(0, 10);
+    operation.invoke = Instant::from_ns(invoke);
+    operation.complete = Instant::from_ns(invoke + *rc::gen::inRange<int64_t>(0, 6));
+    const int fate = *rc::gen::inRange(0, 6);
+    operation.outcome = fate == 0 ? Outcome::failed : fate == 1 ? Outcome::unknown : Outcome::ok;
+    if (operation.outcome == Outcome::unknown && *rc::gen::arbitrary<bool>()) {
+      operation.complete.reset();
+    }
+    auto version_gen = rc::gen::construct<CommitCounter>(rc::gen::inRange<uint64_t>(1, 4));
+    const bool with_version = versions && *rc::gen::arbitrary<bool>();
+    switch (*rc::gen::inRange(0, 5)) {
+      case 0: {
+        const bool found = *rc::gen::inRange(0, 3) != 0;
+        operation.reads.push_back(found ? ReadResult::found("k", *value_gen)
+                                        : ReadResult::missing("k"));
+        if (found && with_version) operation.reads[0].version = *version_gen;
+        break;
+      }
+      case 4:
+        operation.conditions.push_back(versions ? Condition::version_equals("k", *version_gen)
+                                                : Condition::absent("k"));
+        operation.writes.push_back(Write::put("k", *value_gen));
+        operation.condition_failed =
+            operation.outcome == Outcome::ok && *rc::gen::inRange(0, 3) == 0;
+        break;
+      case 1:
+        operation.writes.push_back(Write::put("k", *value_gen));
+        break;
+      case 2:
+        operation.writes.push_back(Write::remove("k"));
+        break;
+      default:
+        operation.conditions.push_back(*rc::gen::arbitrary<bool>()
+                                           ? Condition::value_equals("k", *value_gen)
+                                           : Condition::absent("k"));
+        operation.writes.push_back(Write::put("k", *value_gen));
+        operation.condition_failed =
+            operation.outcome == Outcome::ok && *rc::gen::inRange(0, 3) == 0;
+    }
+    if (with_version && !operation.writes.empty() && operation.outcome == Outcome::ok &&
+        !operation.condition_failed) {
+      operation.commit_counter = *version_gen;
+    }
+    history.push_back(std::move(operation));
+  }
+  return history;
+}
+
+// The checker's register model, written again plainly: the value, its version (0: not known)
+// and the highest known version written.
+struct BruteForceRegister {
+  std::optional<Value> value;
+  uint64_t version = 0;
+  uint64_t floor = 0;
+
+  // A version reported for the present value.
+  bool learn(uint64_t reported) {
+    if (version != 0) return version == reported;
+    if (reported <= floor) return false;
+    version = floor = reported;
+    return true;
+  }
+  // 1: true, 0: false, -1: cannot tell (a version condition on a value of unknown version).
+  int evaluate(const Condition& condition) const {
+    switch (condition.kind) {
+      case Condition::Kind::absent:
+        return !value.has_value();
+      case Condition::Kind::value_equals:
+        return value == condition.value;
+      case Condition::Kind::version_equals:
+        if (!value) return 0;
+        return version == 0 ? -1 : version == condition.version.value();
+    }
+    return 0;
+  }
+  bool apply(const Operation& operation) {
+    if (operation.condition_failed) {
+      return std::any_of(operation.conditions.begin(), operation.conditions.end(),
+                         [&](const Condition& condition) { return evaluate(condition) != 1; });
+    }
+    for (const Condition& condition : operation.conditions) {
+      const int truth = evaluate(condition);
+      if (truth == 0 || (truth == -1 && !learn(condition.version.value()))) return false;
+    }
+    for (const ReadResult& read : operation.reads) {
+      if (read.value != value) return false;
+      if (value && read.version && !learn(read.version->value())) return false;
+    }
+    if (operation.writes.empty()) return true;
+    const uint64_t written = operation.outcome == Outcome::ok && operation.commit_counter
+                                 ? operation.commit_counter->value()
+                                 : 0;
+    if (written != 0) {
+      if (written <= floor) return false;
+      floor = written;
+    }
+    value = operation.writes.back().value;
+    version = value ? written : 0;
+    return true;
+  }
+};
+
+// Tries every subset of the unknown operations and every order of the chosen ones.
+bool brute_force_linearizable(const History& history) {
+  std::vector<const Operation*> definite;
+  std::vector<const Operation*> unknown;
+  for (const Operation& operation : history) {
+    if (operation.outcome == Outcome::ok) definite.push_back(&operation);
+    if (operation.outcome == Outcome::unknown) unknown.push_back(&operation);
+  }
+  auto complete_of = [](const Operation* operation) {
+    return operation->outcome == Outcome::unknown ? Instant::max() : *operation->complete;
+  };
+  auto explains = [&](const std::vector<const Operation*>& order) {
+    for (size_t later = 0; later < order.size(); later++) {
+      for (size_t earlier = 0; earlier < later; earlier++) {
+        if (complete_of(order[later]) < order[earlier]->invoke) return false;
+      }
+    }
+    // An unknown operation whose condition fails is the same as one left out.
+    BruteForceRegister state;
+    for (const Operation* operation : order) {
+      if (!state.apply(*operation)) return false;
+    }
+    return true;
+  };
+  for (uint32_t subset = 0; subset < (1u << unknown.size()); subset++) {
+    std::vector<const Operation*> chosen = definite;
+    for (size_t index = 0; index < unknown.size(); index++) {
+      if ((subset >> index) & 1) chosen.push_back(unknown[index]);
+    }
+    std::sort(chosen.begin(), chosen.end());
+    do {
+      if (explains(chosen)) return true;
+    } while (std::next_permutation(chosen.begin(), chosen.end()));
+  }
+  return false;
+}
+
+RC_GTEST_PROP(LinearizabilityProperty, AgreesWithBruteForce, ()) {
+  const History history = random_small_history(*rc::gen::arbitrary<bool>());
+  const bool expected = brute_force_linearizable(history);
+  const LinearizabilityReport report = check_linearizability(history);
+  RC_CLASSIFY(expected, "linearizable");
+  RC_ASSERT(report.verdict == (expected ? Verdict::linearizable : Verdict::violation));
 }
 
 }  // namespace

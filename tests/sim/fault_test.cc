@@ -396,6 +396,63 @@ TEST(DiskFault, FailedSyncReportsAnErrorAndMayDropDataReadsStillSee) {
   EXPECT_GT(dropped_runs, 0);
 }
 
+// A volatile creation skips the directory fsync: until a durable metadata call in the same
+// directory, a crash keeps or loses the whole file, even a synced one; files elsewhere and
+// durable creations are not affected.
+TEST(DiskFault, VolatileFileMayBeLostWholeUntilItsDirectoryIsSynced) {
+  std::set<std::string> outcomes;
+  for (uint64_t seed = 0; seed < 100; seed++) {
+    Disk disk;
+    ASSERT_TRUE(disk.disk.make_directory("dir").ok());
+    ASSERT_TRUE(disk.disk.make_directory("other").ok());
+    auto opened = disk.disk.open("dir/volatile", io::OpenMode::create_or_open_volatile);
+    ASSERT_TRUE(opened.ok());
+    ASSERT_TRUE((*opened)->write(0, pattern(5000, 1)).ok());
+    ASSERT_TRUE((*opened)->sync().ok());
+    auto settled = disk.disk.open("dir/settled", io::OpenMode::create_or_open_volatile);
+    ASSERT_TRUE(settled.ok());
+    ASSERT_TRUE((*settled)->write(0, pattern(100, 2)).ok());
+    ASSERT_TRUE((*settled)->sync().ok());
+    // A durable creation in another directory does not sync "dir"; one in "dir" does.
+    ASSERT_TRUE(disk.disk.open("other/durable", io::OpenMode::create_new).ok());
+    EXPECT_FALSE(disk.image.files().at("dir/settled")->name_durable);
+    if (seed % 4 == 0) {
+      ASSERT_TRUE(disk.disk.open("dir/durable", io::OpenMode::create_new).ok());
+    } else if (seed % 4 == 1) {
+      ASSERT_TRUE(disk.disk.rename("other/durable", "dir/moved").ok());
+    } else if (seed % 4 == 2) {
+      ASSERT_TRUE(disk.disk.open("dir/doomed", io::OpenMode::create_or_open_volatile).ok());
+      ASSERT_TRUE(disk.disk.unlink("dir/doomed").ok());
+    } else {
+      ASSERT_TRUE(disk.disk.make_directory("dir/sub").ok());
+    }
+    EXPECT_TRUE(disk.image.files().at("dir/settled")->name_durable);
+    // Created after the directory sync: volatile again.
+    auto late = disk.disk.open("dir/late", io::OpenMode::create_or_open_volatile);
+    ASSERT_TRUE(late.ok());
+    ASSERT_TRUE((*late)->write(0, pattern(100, 3)).ok());
+    ASSERT_TRUE((*late)->sync().ok());
+    // Reopening an existing file changes nothing about its name.
+    ASSERT_TRUE(disk.disk.open("dir/late", io::OpenMode::create_or_open).ok());
+    EXPECT_FALSE(disk.image.files().at("dir/late")->name_durable);
+    Rng crash_rng(seed);
+    disk.image.crash(crash_rng, CrashFates{});
+    EXPECT_TRUE(disk.image.files().contains("dir/settled"));
+    EXPECT_EQ(disk.image.files().at("dir/settled")->durable, pattern(100, 2));
+    EXPECT_TRUE(disk.image.files().contains("other/durable") ||
+                disk.image.files().contains("dir/moved"));
+    if (disk.image.files().contains("dir/late")) {
+      outcomes.insert("kept");
+      EXPECT_EQ(disk.image.files().at("dir/late")->durable, pattern(100, 3));
+      EXPECT_TRUE(disk.image.files().at("dir/late")->name_durable);
+    } else {
+      outcomes.insert("lost");
+      EXPECT_FALSE(disk.disk.exists("dir/late").value());
+    }
+  }
+  EXPECT_EQ(outcomes, (std::set<std::string>{"kept", "lost"}));
+}
+
 TEST(DiskFault, FullDiskRefusesGrowthAndWritesNothing) {
   Disk disk;
   disk.image.set_capacity_bytes(10'000);

@@ -474,6 +474,20 @@ void check_disk_open_modes_and_errors(io::Runtime& runtime) {
   auto in_missing_directory = disk.open("nowhere/f", io::OpenMode::create_new);
   ASSERT_FALSE(in_missing_directory.ok());
   EXPECT_EQ(in_missing_directory.code(), ErrorCode::not_found);
+  // A volatile creation behaves like create_or_open while the process lives (only its
+  // durability differs, which a crash shows: tests/sim/fault_test.cc).
+  auto volatile_existing = disk.open("f", io::OpenMode::create_or_open_volatile);
+  ASSERT_TRUE(volatile_existing.ok());
+  EXPECT_EQ((*volatile_existing)->size().value(), 4u);
+  auto volatile_fresh = disk.open("h", io::OpenMode::create_or_open_volatile);
+  ASSERT_TRUE(volatile_fresh.ok());
+  EXPECT_EQ((*volatile_fresh)->size().value(), 0u);
+  ASSERT_TRUE((*volatile_fresh)->write(0, as_bytes("volatile")).ok());
+  ASSERT_TRUE((*volatile_fresh)->sync().ok());
+  EXPECT_TRUE(disk.exists("h").value());
+  EXPECT_EQ(file_text(runtime, "h"), "volatile");
+  EXPECT_EQ(disk.open("nowhere/h", io::OpenMode::create_or_open_volatile).code(),
+            ErrorCode::not_found);
 }
 
 void check_disk_rejects_bad_paths(io::Runtime& runtime) {

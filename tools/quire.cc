@@ -1,0 +1,495 @@
+// quire: the command-line client. It runs a RealRuntime with one main fiber that speaks the client
+// protocol (engine/wire/wire.proto) through engine::Client, which finds the leader and keeps
+// outcomes honest. The exit code says what the group answered, so scripts can act on it:
+//   0 ok, 1 condition failed / not found, 2 usage, 3 unknown outcome, 4 unavailable.
+// See docs/operations.md.
+#include <arpa/inet.h>
+#include <signal.h>
+
+#include <algorithm>
+#include <charconv>
+#include <cstdio>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "engine/client.h"
+#include "io/base/text.h"
+#include "io/real/real_runtime.h"
+
+namespace quire {
+namespace {
+
+constexpr int exit_ok = 0;
+constexpr int exit_condition_failed = 1;  // Also: the key was not found.
+constexpr int exit_usage = 2;
+constexpr int exit_unknown_outcome = 3;
+constexpr int exit_unavailable = 4;
+
+constexpr const char* usage_text =
+    "usage: quire --members LIST --group NAME --token HEX [--timeout SECONDS] COMMAND\n"
+    "commands:\n"
+    "  put KEY VALUE                 write KEY\n"
+    "  get KEY [--local [--member ID] [--min-commit N]]\n"
+    "                                print KEY's value (linearizable, at the leader; --local:\n"
+    "                                at one member's last commit point, after it reached N)\n"
+    "  scan BEGIN END [--limit N] [--local [--member ID] [--min-commit N]]\n"
+    "                                print 'key<TAB>value' lines with BEGIN <= key < END\n"
+    "                                (END \"\" is unbounded; --limit defaults to 100)\n"
+    "  cas KEY EXPECTED NEW          write NEW if KEY's value is EXPECTED\n"
+    "  delete KEY                    remove KEY\n"
+    "  status                        every member's role, term, commit counter and lag\n"
+    "  LIST is id=ipv4:port,... (or ipv4:port,...), as given to quired --members\n"
+    "exit codes: 0 ok, 1 condition failed or not found, 2 usage, 3 unknown outcome,\n"
+    "            4 unavailable (status: no leader)\n";
+
+struct Member {
+  uint32_t id = 0;  // 0: not given.
+  io::Address address;
+};
+
+struct CliFlags {
+  std::vector<Member> members;
+  engine::GroupIdentity group;
+  Duration timeout = Duration::seconds(10);
+  bool local = false;
+  std::optional<uint32_t> member;
+  uint64_t min_commit = 0;
+  uint32_t limit = 100;
+  std::vector<std::string> words;  // The command and its arguments.
+};
+
+Error usage_error(std::string message) {
+  return Error(ErrorCode::invalid_argument, std::move(message));
+}
+
+Result<uint64_t> parse_number(std::string_view text, std::string_view flag, int base = 10) {
+  uint64_t value = 0;
+  const auto [end, status] = std::from_chars(text.data(), text.data() + text.size(), value, base);
+  if (text.empty() || status != std::errc() || end != text.data() + text.size()) {
+    return usage_error(concat(flag, ": '", text, "' is not a number"));
+  }
+  return value;
+}
+
+Result<uint64_t> parse_token(std::string_view text) {
+  if (text.starts_with("0x") || text.starts_with("0X")) text.remove_prefix(2);
+  if (text.empty() || text.size() > 16) {
+    return usage_error(concat("--token: '", text, "' is not 1 to 16 hex digits"));
+  }
+  return parse_number(text, "--token", 16);
+}
+
+// "1=127.0.0.1:7101,..." (the daemon's form) or "127.0.0.1:7101,...".
+Result<std::vector<Member>> parse_members(std::string_view text) {
+  std::vector<Member> members;
+  while (!text.empty()) {
+    const size_t comma = text.find(',');
+    std::string_view item = text.substr(0, comma);
+    text = comma == std::string_view::npos ? std::string_view() : text.substr(comma + 1);
+    Member member;
+    if (const size_t equals = item.find('='); equals != std::string_view::npos) {
+      QUIRE_TRY_ASSIGN(const uint64_t id, parse_number(item.substr(0, equals), "--members id"));
+      if (id == 0 || id > UINT32_MAX) return usage_error("--members: ids start at 1");
+      member.id = static_cast<uint32_t>(id);
+      item = item.substr(equals + 1);
+    }
+    QUIRE_TRY_ASSIGN(member.address, io::Address::parse(item));
+    in_addr parsed{};
+    if (member.address.host != "localhost" &&
+        inet_pton(AF_INET, member.address.host.c_str(), &parsed) != 1) {
+      return usage_error(concat("--members: host '", member.address.host, "' is not IPv4"));
+    }
+    members.push_back(std::move(member));
+  }
+  if (members.empty()) return usage_error("--members: no members");
+  return members;
+}
+
+// Flags may come before or after the command.
+Result<CliFlags> parse_flags(int argc, char** argv) {
+  CliFlags flags;
+  std::optional<std::string> members_text;
+  std::optional<std::string> token_text;
+  bool group_given = false;
+  for (int index = 1; index < argc; index++) {
+    std::string word = argv[index];
+    if (!word.starts_with("--") || word == "--") {
+      flags.words.push_back(word);
+      continue;
+    }
+    std::optional<std::string> value;
+    if (const size_t equals = word.find('='); equals != word.npos) {
+      value = word.substr(equals + 1);
+      word.resize(equals);
+    }
+    if (word == "--local" && !value) {
+      flags.local = true;
+      continue;
+    }
+    if (word != "--members" && word != "--group" && word != "--token" && word != "--timeout" &&
+        word != "--member" && word != "--min-commit" && word != "--limit") {
+      return usage_error(concat("unknown flag '", argv[index], "'"));
+    }
+    if (!value) {
+      if (index + 1 >= argc) return usage_error(concat(word, " needs a value"));
+      value = argv[++index];
+    }
+    if (word == "--members") {
+      members_text = *value;
+    } else if (word == "--group") {
+      flags.group.name = *value;
+      group_given = true;
+    } else if (word == "--token") {
+      token_text = *value;
+    } else if (word == "--timeout") {
+      QUIRE_TRY_ASSIGN(const uint64_t seconds, parse_number(*value, word));
+      if (seconds == 0 || seconds > 3600) return usage_error("--timeout: 1 to 3600 seconds");
+      flags.timeout = Duration::seconds(static_cast<int64_t>(seconds));
+    } else if (word == "--member") {
+      QUIRE_TRY_ASSIGN(const uint64_t id, parse_number(*value, word));
+      flags.member = static_cast<uint32_t>(id);
+    } else if (word == "--min-commit") {
+      QUIRE_TRY_ASSIGN(flags.min_commit, parse_number(*value, word));
+    } else if (word == "--limit") {
+      QUIRE_TRY_ASSIGN(const uint64_t limit, parse_number(*value, word));
+      if (limit == 0 || limit > 10'000) return usage_error("--limit: 1 to 10000");
+      flags.limit = static_cast<uint32_t>(limit);
+    }
+  }
+  if (!members_text) return usage_error("--members is required");
+  if (!group_given || flags.group.name.empty()) return usage_error("--group is required");
+  if (!token_text) return usage_error("--token is required");
+  QUIRE_TRY_ASSIGN(flags.members, parse_members(*members_text));
+  QUIRE_TRY_ASSIGN(flags.group.token, parse_token(*token_text));
+  if (flags.words.empty()) return usage_error("no command");
+  return flags;
+}
+
+// How many arguments each command takes after its name.
+Status check_arguments(const CliFlags& flags) {
+  static const std::map<std::string, size_t> argument_counts = {
+      {"put", 2}, {"get", 1}, {"scan", 2}, {"cas", 3}, {"delete", 1}, {"status", 0}};
+  const std::string& command = flags.words.front();
+  auto found = argument_counts.find(command);
+  if (found == argument_counts.end()) return usage_error(concat("unknown command '", command, "'"));
+  if (flags.words.size() - 1 != found->second) {
+    return usage_error(concat(command, " takes ", found->second, " argument(s)"));
+  }
+  if ((flags.local || flags.member || flags.min_commit > 0) && command != "get" &&
+      command != "scan") {
+    return usage_error("--local, --member and --min-commit go with get and scan");
+  }
+  if ((flags.member || flags.min_commit > 0) && !flags.local) {
+    return usage_error("--member and --min-commit need --local");
+  }
+  if (flags.member) {
+    const bool known =
+        std::any_of(flags.members.begin(), flags.members.end(),
+                    [&](const Member& member) { return member.id == *flags.member; });
+    if (!known) return usage_error(concat("--member ", *flags.member, " is not in --members"));
+  }
+  return ok_status();
+}
+
+std::string role_label(const std::string& role) {
+  if (role == "leader") return "Leader";
+  if (role == "follower") return "Follower";
+  if (role == "not_ready") return "NotReady";
+  return role;
+}
+
+std::string join_ids(const std::vector<uint32_t>& ids) {
+  std::string out;
+  for (const uint32_t id : ids)
+    out += concat(out.empty() ? "" : ",", id);
+  return out.empty() ? "-" : out;
+}
+
+// One command against the group, on the client runtime's main fiber. Suspends.
+class Command {
+ public:
+  Command(io::Runtime& runtime, const CliFlags& flags)
+      : runtime_(runtime),
+        flags_(flags),
+        client_(runtime, flags.group, addresses(flags),
+                engine::ClientOptions{.attempt_timeout =
+                                          std::min(flags.timeout, Duration::seconds(5))}) {}
+
+  int run() {
+    const std::vector<std::string>& words = flags_.words;
+    const std::string& command = words[0];
+    if (command == "put") return write(put(words[1], words[2], std::nullopt));
+    if (command == "cas") return write(put(words[1], words[3], words[2]));
+    if (command == "delete") return write(remove(words[1]));
+    if (command == "get") return get(words[1]);
+    if (command == "scan") return scan(words[1], words[2]);
+    return status();
+  }
+
+ private:
+  static std::vector<io::Address> addresses(const CliFlags& flags) {
+    std::vector<io::Address> out;
+    for (const Member& member : flags.members)
+      out.push_back(member.address);
+    return out;
+  }
+
+  Instant deadline() const { return start_ + flags_.timeout; }
+
+  static wire::ClientRequest put(const std::string& key, const std::string& value,
+                                 const std::optional<std::string>& expected) {
+    wire::ClientRequest request;
+    wire::Transaction* transaction = request.mutable_transaction();
+    if (expected) {
+      wire::Condition* condition = transaction->add_conditions();
+      condition->set_key(key);
+      condition->set_value_equals(*expected);
+    }
+    wire::Operation* operation = transaction->add_operations();
+    operation->set_key(key);
+    operation->set_put(value);
+    return request;
+  }
+
+  static wire::ClientRequest remove(const std::string& key) {
+    wire::ClientRequest request;
+    wire::Operation* operation = request.mutable_transaction()->add_operations();
+    operation->set_key(key);
+    operation->set_remove(true);
+    return request;
+  }
+
+  int write(wire::ClientRequest request) {
+    auto response = client_.call(std::move(request), deadline());
+    if (!response.ok()) return failed(response.error());
+    switch (response->outcome()) {
+      case wire::OK:
+        std::printf("ok: committed at commit point %llu\n",
+                    static_cast<unsigned long long>(response->commit_counter()));
+        return exit_ok;
+      case wire::CONDITION_FAILED:
+        std::fprintf(stderr, "condition failed: the value is not the expected one\n");
+        return exit_condition_failed;
+      default:
+        return answered(*response);
+    }
+  }
+
+  // A read: linearizable through the leader, or local at one member.
+  Result<wire::ClientResponse> read(wire::Read read) {
+    wire::ClientRequest request;
+    if (!flags_.local) {
+      read.set_consistency(wire::Read::LINEARIZABLE);
+      *request.mutable_read() = std::move(read);
+      return client_.call(std::move(request), deadline());
+    }
+    read.set_consistency(wire::Read::LOCAL);
+    read.set_min_commit_counter(flags_.min_commit);
+    const Duration wait = flags_.timeout - Duration::seconds(1);
+    read.set_wait_ms(static_cast<uint32_t>(std::max<int64_t>(wait.ns() / 1'000'000, 0)));
+    *request.mutable_read() = std::move(read);
+    const Member* member = &flags_.members.front();
+    for (const Member& each : flags_.members) {
+      if (flags_.member && each.id == *flags_.member) member = &each;
+    }
+    return client_.call_member(member->address, std::move(request), deadline());
+  }
+
+  int get(const std::string& key) {
+    wire::Read request;
+    request.add_keys(key);
+    auto response = read(std::move(request));
+    if (!response.ok()) return failed(response.error());
+    if (response->outcome() != wire::OK) return answered(*response);
+    if (response->results_size() != 1 || !response->results(0).found()) {
+      std::fprintf(stderr, "not found (at commit point %llu)\n",
+                   static_cast<unsigned long long>(response->commit_counter()));
+      return exit_condition_failed;
+    }
+    std::printf("%s\n", response->results(0).value().c_str());
+    return exit_ok;
+  }
+
+  int scan(const std::string& begin, const std::string& end) {
+    wire::Read request;
+    request.set_scan_begin(begin);
+    request.set_scan_end(end);
+    request.set_scan_limit(flags_.limit);
+    auto response = read(std::move(request));
+    if (!response.ok()) return failed(response.error());
+    if (response->outcome() != wire::OK) return answered(*response);
+    for (const wire::KeyValue& entry : response->results()) {
+      std::printf("%s\t%s\n", entry.key().c_str(), entry.value().c_str());
+    }
+    return exit_ok;
+  }
+
+  // Every member's status as a table. Exit 0 when some member is the leader, 4 otherwise.
+  int status() {
+    struct Row {
+      const Member* member;
+      std::optional<wire::MemberStatus> status;
+      std::string error;
+    };
+    std::vector<Row> rows;
+    for (const Member& member : flags_.members) {
+      rows.push_back(Row{&member, std::nullopt, {}});
+      auto answer = status_of(member);
+      if (answer.ok()) {
+        rows.back().status = std::move(*answer);
+      } else {
+        rows.back().error = answer.error().message();
+      }
+    }
+    const wire::MemberStatus* leader = nullptr;
+    for (const Row& row : rows) {
+      if (row.status && row.status->role() == "leader" &&
+          (leader == nullptr || row.status->term() > leader->term())) {
+        leader = &*row.status;
+      }
+    }
+    // The joined set: what the leader reports, or else the members that are followers of that
+    // leader in its term and at its commit point.
+    std::vector<uint32_t> joined;
+    if (leader != nullptr) {
+      joined.assign(leader->joined().begin(), leader->joined().end());
+      if (joined.empty()) {
+        for (const Row& row : rows) {
+          if (!row.status) continue;
+          const bool is_leader = &*row.status == leader;
+          const bool follows = row.status->role() == "follower" &&
+                               row.status->leader() == leader->node() &&
+                               row.status->term() == leader->term() && row.status->lag() == 0;
+          if (is_leader || follows) joined.push_back(row.status->node());
+        }
+      }
+      std::sort(joined.begin(), joined.end());
+    }
+    std::printf("%-6s %-21s %-9s %6s %8s %5s %6s  %s\n", "member", "address", "role", "term",
+                "commit", "lag", "leader", "detail");
+    for (const Row& row : rows) {
+      const std::string id = row.status            ? concat(row.status->node())
+                             : row.member->id != 0 ? concat(row.member->id)
+                                                   : std::string("?");
+      const std::string address = row.member->address.to_string();
+      if (!row.status) {
+        std::printf("%-6s %-21s %-9s %6s %8s %5s %6s  %s\n", id.c_str(), address.c_str(), "down",
+                    "-", "-", "-", "-", row.error.c_str());
+        continue;
+      }
+      const wire::MemberStatus& status = *row.status;
+      std::printf("%-6s %-21s %-9s %6llu %8llu %5llu %6s  %s\n", id.c_str(), address.c_str(),
+                  role_label(status.role()).c_str(), static_cast<unsigned long long>(status.term()),
+                  static_cast<unsigned long long>(status.commit_counter()),
+                  static_cast<unsigned long long>(status.lag()),
+                  status.leader() == 0 ? "-" : concat(status.leader()).c_str(),
+                  status.detail().c_str());
+    }
+    if (leader == nullptr) {
+      std::printf("no leader\n");
+      return exit_unavailable;
+    }
+    std::printf("leader %u in term %llu, joined {%s}\n", leader->node(),
+                static_cast<unsigned long long>(leader->term()), join_ids(joined).c_str());
+    return exit_ok;
+  }
+
+  Result<wire::MemberStatus> status_of(const Member& member) {
+    wire::ClientRequest request;
+    request.mutable_status();
+    QUIRE_TRY_ASSIGN(wire::ClientResponse response, client_.call_once(member.address, request));
+    if (response.outcome() != wire::OK || !response.has_status()) {
+      return Error(
+          ErrorCode::unavailable,
+          concat("answered ", wire::Outcome_Name(response.outcome()), ": ", response.message()));
+    }
+    return std::move(*response.mutable_status());
+  }
+
+  // A definite answer other than ok or condition failed.
+  int answered(const wire::ClientResponse& response) {
+    const std::string outcome = wire::Outcome_Name(response.outcome());
+    std::fprintf(stderr, "%s: %s\n", outcome.c_str(), response.message().c_str());
+    switch (response.outcome()) {
+      case wire::UNKNOWN:
+        return exit_unknown_outcome;
+      case wire::INVALID:
+        return exit_usage;
+      default:
+        return exit_unavailable;
+    }
+  }
+
+  int failed(const Error& error) {
+    if (error.code() == ErrorCode::unknown_outcome) {
+      std::fprintf(stderr, "unknown outcome (it may or may not have committed): %s\n",
+                   error.message().c_str());
+      return exit_unknown_outcome;
+    }
+    std::fprintf(stderr, "unavailable: %s\n", error.message().c_str());
+    explain_unavailable();
+    return exit_unavailable;
+  }
+
+  // Says why no member answered: down, refused (wrong group or token), or no leader.
+  void explain_unavailable() {
+    for (const Member& member : flags_.members) {
+      auto answer = status_of(member);
+      const std::string address = member.address.to_string();
+      if (!answer.ok()) {
+        std::fprintf(stderr, "  %s: %s\n", address.c_str(), answer.error().message().c_str());
+      } else {
+        std::fprintf(stderr, "  %s: %s in term %llu, %s\n", address.c_str(),
+                     role_label(answer->role()).c_str(),
+                     static_cast<unsigned long long>(answer->term()), answer->detail().c_str());
+      }
+    }
+  }
+
+  io::Runtime& runtime_;
+  const CliFlags& flags_;
+  engine::Client client_;
+  Instant start_ = runtime_.now();
+};
+
+int run(int argc, char** argv) {
+  if (argc == 2 && (std::string_view(argv[1]) == "--help" || std::string_view(argv[1]) == "-h")) {
+    std::fputs(usage_text, stdout);
+    return exit_ok;
+  }
+  auto flags = parse_flags(argc, argv);
+  Status valid = flags.ok() ? check_arguments(*flags) : Status(flags.error());
+  if (!valid.ok()) {
+    std::fprintf(stderr, "quire: %s\n%s", valid.error().message().c_str(), usage_text);
+    return exit_usage;
+  }
+  ::signal(SIGPIPE, SIG_IGN);
+  io::real::RealRuntimeOptions options;
+  options.name = "quire";
+  auto runtime = io::real::RealRuntime::create(options);
+  if (!runtime.ok()) {
+    std::fprintf(stderr, "quire: %s\n", runtime.error().to_string().c_str());
+    return exit_unavailable;
+  }
+  int exit_code = exit_unavailable;
+  const int main_result = (*runtime)->run_main([&] {
+    Command command(**runtime, *flags);
+    exit_code = command.run();
+  });
+  if (main_result != 0) {
+    std::fprintf(stderr, "quire: the client's event loop ended early\n");
+    return exit_unavailable;
+  }
+  std::fflush(stdout);
+  return exit_code;
+}
+
+}  // namespace
+}  // namespace quire
+
+int main(int argc, char** argv) {
+  return quire::run(argc, argv);
+}
