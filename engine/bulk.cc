@@ -148,23 +148,32 @@ core::Input rebuild_from(Transport& transport, io::Runtime& runtime, store::Jour
       auto decoded = decode_root(answer.root());
       if (!decoded.ok()) return give_up(decoded.error().to_string());
       if (decoded->commit_counter < journal.commit_counter()) return give_up("the peer is behind");
-      io::MutexLock lock(journal_mutex);
-      const Status begun = journal.begin_install(*decoded);
-      if (!begun.ok()) return core::RebuildFailed{peer};
+      Status begun;
+      {
+        io::MutexLock lock(journal_mutex);
+        begun = journal.begin_install(*decoded);
+      }
+      if (!begun.ok()) return give_up(begun.error().to_string());
       root = *decoded;
     }
     if (answer.offset() != offset) return give_up("a chunk out of order");
     if (!answer.data().empty()) {
-      io::MutexLock lock(journal_mutex);
-      const Status installed = journal.install_chunk(offset, as_bytes(answer.data()));
+      Status installed;
+      {
+        io::MutexLock lock(journal_mutex);
+        installed = journal.install_chunk(offset, as_bytes(answer.data()));
+      }
       if (!installed.ok()) return give_up(installed.error().to_string());
       offset += answer.data().size();
     }
     if (offset >= root->end_offset) break;
     if (answer.data().empty()) return give_up("an empty chunk before the end");
   }
-  io::MutexLock lock(journal_mutex);
-  const Status finished = journal.finish_install();
+  Status finished;
+  {
+    io::MutexLock lock(journal_mutex);
+    finished = journal.finish_install();
+  }
   if (!finished.ok()) return give_up(finished.error().to_string());
   runtime.trace(concat("rebuild from ", peer, " done at ", root->commit_counter));
   return core::RebuildDone{peer, *root};

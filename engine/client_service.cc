@@ -370,6 +370,7 @@ Status ClientService::repair(const Error& error) {
                                    runtime_.now() + config_.fetch_timeout);
     if (!bytes.ok()) continue;
     io::MutexLock lock(driver_.journal_mutex());
+    if (journal_.installing()) break;
     if (journal_.repair(address->offset, *bytes).ok()) {
       read_repairs_++;
       runtime_.trace(concat("read repair from ", member.id, " succeeded"));

@@ -100,10 +100,30 @@ Status Node::run() {
                                             *transport_, recovered);
   clients_ = std::make_unique<ClientService>(runtime_, config_, *journal_, *driver_, *transport_);
   driver_->set_listener(clients_.get());
+  scrubber_ = std::make_unique<Scrubber>(runtime_, config_, *journal_, driver_->journal_mutex(),
+                                         *transport_);
   Status outcome = transport_->start();
+  io::Event scrubber_done(runtime_);
+  if (outcome.ok()) {
+    scrubber_running_ = 1;
+    runtime_.spawn("scrub", [this, &scrubber_done] {
+      struct Done {
+        size_t& running;
+        io::Event& done;
+        ~Done() {
+          running = 0;
+          done.set();
+        }
+      } done{scrubber_running_, scrubber_done};
+      scrubber_->run(scrubber_stopping_);
+    });
+  }
   if (outcome.ok() && !stop_requested_) outcome = driver_->run();
+  scrubber_stopping_ = true;
   clients_->shut_down();
   transport_->stop();
+  if (scrubber_running_ > 0) scrubber_done.wait();
+  scrubber_.reset();
   driver_->set_listener(nullptr);
   clients_.reset();
   driver_.reset();

@@ -9,6 +9,7 @@
 #include "engine/client_service.h"
 #include "engine/node_config.h"
 #include "engine/replica_driver.h"
+#include "engine/scrubber.h"
 #include "engine/transport.h"
 #include "io/runtime.h"
 #include "store/journal.h"
@@ -32,6 +33,7 @@ class Node {
   const ClientService* clients() const { return clients_.get(); }
   const store::Journal* journal() const { return journal_.get(); }
   const Transport* transport() const { return transport_.get(); }
+  const Scrubber* scrubber() const { return scrubber_.get(); }
 
  private:
   Result<core::RecoveredState> recover();
@@ -43,6 +45,9 @@ class Node {
   std::unique_ptr<Transport> transport_;
   std::unique_ptr<ReplicaDriver> driver_;
   std::unique_ptr<ClientService> clients_;
+  std::unique_ptr<Scrubber> scrubber_;
+  bool scrubber_stopping_ = false;
+  size_t scrubber_running_ = 0;
   bool stop_requested_ = false;
 };
 

@@ -29,6 +29,8 @@ struct NodeConfig {
   size_t pending_transactions_max = 10'000;
   uint64_t pending_bytes_max = 64u << 20;
   size_t waiting_reads_max = 10'000;
+  // The scrubber reads and verifies committed bytes at this rate (0: off).
+  uint64_t scrub_bytes_per_second = 8u << 20;
   // Bulk transfers.
   Duration fetch_timeout = Duration::seconds(5);
   uint64_t prefix_chunk_bytes = 1u << 20;

@@ -110,6 +110,11 @@ Status ReplicaDriver::run() {
       execute(effect);
     }
     trace_transitions(before);
+    // A failed sync anywhere (the scrubber, a rebuild, a read repair) leaves the journal refusing
+    // writes until it is reopened: restart the node, which reopens it from what the disk holds.
+    if (!fatal_ && (journal_.failed() || quorum_state_.failed())) {
+      fail(Error(ErrorCode::io_error, "a sync failed; the node restarts to reopen its files"));
+    }
   }
   stop();
   if (helpers_running_ > 0) helpers_done_.wait();
@@ -145,87 +150,95 @@ void ReplicaDriver::trace_transitions(const core::ReplicaStatus& before) {
 }
 
 void ReplicaDriver::execute(const core::Effect& effect) {
-  std::visit(
-      Overloaded{
-          [&](const core::Send& send) { transport_.send(send.envelope); },
-          [&](const core::PersistQuorumState& persist) {
-            const Status stored = quorum_state_.store(
-                store::QuorumState{persist.term, persist.voted_for, persist.prepared});
-            if (!stored.ok()) fail(stored.error());
-          },
-          [&](const core::SealWriteSet& seal_write_set) { seal(seal_write_set.term); },
-          [&](const core::ReproposeWriteSet& repropose_write_set) {
-            repropose(repropose_write_set.term, repropose_write_set.prepared);
-          },
-          [&](const core::LayDownBlock& block) {
-            io::MutexLock lock(journal_mutex_);
-            const Status laid = journal_.lay_down(*block.bytes);
-            if (laid.ok()) return;
-            runtime_.trace(concat("lay down of block ", block.sequence, " of ", block.counter,
-                                  " failed: ", laid.error().to_string()));
-            if (journal_.failed()) return fail(laid.error());
-            const Status dropped = journal_.rollback();
-            if (!dropped.ok()) return fail(dropped.error());
-            completions_.push_back(core::LayDownFailed{block.counter});
-          },
-          [&](const core::PrepareWriteSet& prepare) {
-            io::MutexLock lock(journal_mutex_);
-            const Status prepared = journal_.prepare(prepare.root);
-            if (!prepared.ok()) {
-              runtime_.trace(concat("prepare of ", prepare.root.commit_counter,
-                                    " failed: ", prepared.error().to_string()));
-              if (journal_.failed()) return fail(prepared.error());
-            }
-            completions_.push_back(core::PrepareDone{prepare.root, prepared.ok()});
-          },
-          [&](const core::CommitWriteSet& commit) {
-            io::MutexLock lock(journal_mutex_);
-            const Status committed = journal_.commit(commit.root);
-            if (!committed.ok()) return fail(committed.error());
-            completions_.push_back(core::CommitDone{commit.root});
-          },
-          [&](const core::RollBack&) {
-            io::MutexLock lock(journal_mutex_);
-            const Status rolled_back = journal_.rollback();
-            if (!rolled_back.ok()) fail(rolled_back.error());
-          },
-          [&](const core::FetchHALog& fetch) { fetch_halog(fetch.peer, fetch.counter); },
-          [&](const core::ReplayHALog& replay) {
-            io::MutexLock lock(journal_mutex_);
-            auto reader = store::HALogReader::parse(*replay.halog);
-            Status replayed = reader.ok() ? journal_.replay(*reader) : Status(reader.error());
-            if (replayed.ok()) {
-              completions_.push_back(core::CommitDone{journal_.root()});
-              return;
-            }
-            runtime_.trace(concat("replay of HALog ", replay.root.commit_counter, " from ",
-                                  replay.peer, " failed: ", replayed.error().to_string()));
-            if (journal_.failed()) return fail(replayed.error());
-            completions_.push_back(core::ReplayFailed{replay.peer, replay.root.commit_counter});
-          },
-          [&](const core::Rebuild& rebuild_from) { rebuild(rebuild_from.peer); },
-          [&](const core::PurgeHALogs& purge) {
-            io::MutexLock lock(journal_mutex_);
-            const CommitCounter through = std::min(purge.through, journal_.commit_counter());
-            const Status purged = journal_.purge_halogs_through(through);
-            if (!purged.ok() && journal_.failed()) fail(purged.error());
-          },
-          [&](const core::AcknowledgeWriteSet& acknowledge) {
-            if (listener_ != nullptr) listener_->on_acknowledged(acknowledge.counter);
-          },
-          [&](const core::AbandonWriteSets& abandon) {
-            io::MutexLock lock(journal_mutex_);
-            journal_.discard_pending();
-            if (listener_ != nullptr) listener_->on_abandoned(abandon.in_flight);
-          },
-          [&](const core::ConfirmReads& confirm) {
-            if (listener_ != nullptr) listener_->on_reads_confirmed(confirm.through);
-          },
-          [&](const core::RefuseReads& refuse) {
-            if (listener_ != nullptr) listener_->on_reads_refused(refuse.through);
-          },
-      },
-      effect);
+  std::visit(Overloaded{
+                 [&](const core::Send& send) { transport_.send(send.envelope); },
+                 [&](const core::PersistQuorumState& persist) {
+                   const Status stored = quorum_state_.store(
+                       store::QuorumState{persist.term, persist.voted_for, persist.prepared});
+                   if (!stored.ok()) fail(stored.error());
+                 },
+                 [&](const core::SealWriteSet& seal_write_set) { seal(seal_write_set.term); },
+                 [&](const core::ReproposeWriteSet& repropose_write_set) {
+                   repropose(repropose_write_set.term, repropose_write_set.prepared);
+                 },
+                 [&](const core::LayDownBlock& block) {
+                   io::MutexLock lock(journal_mutex_);
+                   const Status laid = journal_.lay_down(*block.bytes);
+                   if (laid.ok()) return;
+                   runtime_.trace(concat("lay down of block ", block.sequence, " of ",
+                                         block.counter, " failed: ", laid.error().to_string()));
+                   if (journal_.failed()) return fail(laid.error());
+                   const Status dropped = journal_.rollback();
+                   if (!dropped.ok()) return fail(dropped.error());
+                   completions_.push_back(core::LayDownFailed{block.counter});
+                 },
+                 [&](const core::PrepareWriteSet& prepare) {
+                   io::MutexLock lock(journal_mutex_);
+                   const Status prepared = journal_.prepare(prepare.root);
+                   if (!prepared.ok()) {
+                     runtime_.trace(concat("prepare of ", prepare.root.commit_counter,
+                                           " failed: ", prepared.error().to_string()));
+                     if (journal_.failed()) return fail(prepared.error());
+                   }
+                   completions_.push_back(core::PrepareDone{prepare.root, prepared.ok()});
+                 },
+                 [&](const core::CommitWriteSet& commit) {
+                   io::MutexLock lock(journal_mutex_);
+                   const Status committed = journal_.commit(commit.root);
+                   if (!committed.ok()) return fail(committed.error());
+                   completions_.push_back(core::CommitDone{commit.root});
+                 },
+                 [&](const core::RollBack&) {
+                   io::MutexLock lock(journal_mutex_);
+                   const Status rolled_back = journal_.rollback();
+                   if (!rolled_back.ok()) fail(rolled_back.error());
+                 },
+                 [&](const core::FetchHALog& fetch) { fetch_halog(fetch.peer, fetch.counter); },
+                 [&](const core::ReplayHALog& replay) {
+                   io::MutexLock lock(journal_mutex_);
+                   auto reader = store::HALogReader::parse(*replay.halog);
+                   Status replayed =
+                       reader.ok() ? journal_.replay(*reader) : Status(reader.error());
+                   if (replayed.ok()) {
+                     completions_.push_back(core::CommitDone{journal_.root()});
+                     return;
+                   }
+                   runtime_.trace(concat("replay of HALog ", replay.root.commit_counter, " from ",
+                                         replay.peer, " failed: ", replayed.error().to_string()));
+                   if (journal_.failed()) return fail(replayed.error());
+                   // What the replay laid down before it failed is not part of any commit point
+                   // here.
+                   if (const Status rolled_back = journal_.rollback(); !rolled_back.ok()) {
+                     return fail(rolled_back.error());
+                   }
+                   const bool local = replayed.code() == ErrorCode::no_space ||
+                                      replayed.code() == ErrorCode::io_error;
+                   completions_.push_back(
+                       core::ReplayFailed{replay.peer, replay.root.commit_counter, local});
+                 },
+                 [&](const core::Rebuild& rebuild_from) { rebuild(rebuild_from.peer); },
+                 [&](const core::PurgeHALogs& purge) {
+                   io::MutexLock lock(journal_mutex_);
+                   const CommitCounter through = std::min(purge.through, journal_.commit_counter());
+                   const Status purged = journal_.purge_halogs_through(through);
+                   if (!purged.ok() && journal_.failed()) fail(purged.error());
+                 },
+                 [&](const core::AcknowledgeWriteSet& acknowledge) {
+                   if (listener_ != nullptr) listener_->on_acknowledged(acknowledge.counter);
+                 },
+                 [&](const core::AbandonWriteSets& abandon) {
+                   io::MutexLock lock(journal_mutex_);
+                   journal_.discard_pending();
+                   if (listener_ != nullptr) listener_->on_abandoned(abandon.in_flight);
+                 },
+                 [&](const core::ConfirmReads& confirm) {
+                   if (listener_ != nullptr) listener_->on_reads_confirmed(confirm.through);
+                 },
+                 [&](const core::RefuseReads& refuse) {
+                   if (listener_ != nullptr) listener_->on_reads_refused(refuse.through);
+                 },
+             },
+             effect);
 }
 
 void ReplicaDriver::seal(Term term) {

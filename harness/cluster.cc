@@ -4,6 +4,17 @@
 
 namespace quire::harness {
 
+uint64_t value_size_bytes_max(const ClusterSpec& spec) {
+  // Small blocks list fewer out-of-line chunks per value: halve until the store agrees.
+  store::JournalOptions options;
+  options.write_cache_block_size_bytes = spec.block_size_bytes;
+  options.value_size_bytes_max = 1u << 20;
+  while (!options.validate().ok() && options.value_size_bytes_max > 4096) {
+    options.value_size_bytes_max /= 2;
+  }
+  return options.value_size_bytes_max;
+}
+
 SimCluster::SimCluster(const ClusterSpec& spec, sim::TraceOptions trace)
     : spec_(spec), group_{concat("sim-", spec.seed), split_seed(spec.seed, "token")} {
   sim::WorldOptions options;
@@ -70,6 +81,8 @@ engine::NodeConfig SimCluster::member_config(NodeId member) {
   config.protocol.halog_retention_count_max = spec_.halog_retention_count_max;
   config.journal.write_cache_block_size_bytes = spec_.block_size_bytes;
   config.journal.node_cache_bytes_max = 4u << 20;
+  config.journal.value_size_bytes_max = value_size_bytes_max(spec_);
+  config.scrub_bytes_per_second = 64u << 20;
   config.observer = this;
   return config;
 }

@@ -21,6 +21,9 @@ namespace quire::harness {
 
 inline constexpr uint16_t member_port = 7000;
 
+// The largest value the members accept with the spec's block size.
+uint64_t value_size_bytes_max(const ClusterSpec& spec);
+
 class SimCluster : public engine::NodeObserver {
  public:
   SimCluster(const ClusterSpec& spec, sim::TraceOptions trace = {});

@@ -7,7 +7,12 @@
 
 namespace quire::harness {
 
-enum class FindingKind : uint8_t { correctness, liveness };
+enum class FindingKind : uint8_t {
+  correctness,  // A wrong answer, a lost write, divergent replicas.
+  liveness,     // No recovery in time.
+  unreadable,   // Data could not be read back to check it (lost, not wrong): a failure within the
+                // fault budget, a note beyond it.
+};
 
 struct Finding {
   std::string checker;  // "linearizability", "durability", ...

@@ -36,7 +36,7 @@ struct RegisterState {
   uint32_t value_id = absent_value_id;
   uint64_t version = 0;
   // The highest known version written so far: writes commit in counter order, so a known
-  // version placed after it must be higher.
+  // version placed after it must not be lower (two writes of one write set share a version).
   uint64_t floor = 0;
 
   bool operator==(const RegisterState&) const = default;
@@ -234,7 +234,8 @@ Truth evaluate(const RegisterState& state, const KeyCondition& condition) {
 bool bind_version(RegisterState& state, uint64_t version) {
   QUIRE_ASSERT(state.value_id != absent_value_id);
   if (state.version != 0) return state.version == version;
-  if (version <= state.floor) return false;
+  // Writes of one write set share its counter: equal to the floor is possible, below is not.
+  if (version < state.floor) return false;
   state.version = version;
   state.floor = version;
   return true;
@@ -265,7 +266,7 @@ bool apply(const KeyOperation& operation, RegisterState& state) {
   }
   if (!operation.writes) return true;
   if (operation.version != 0) {
-    if (operation.version <= state.floor) return false;
+    if (operation.version < state.floor) return false;  // Equal: the same write set.
     state.floor = operation.version;
   }
   state.value_id = operation.written_value_id;

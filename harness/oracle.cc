@@ -111,6 +111,10 @@ Findings check_against_oracle(store::Journal& journal, const Observations& obser
   auto report = [&](std::string message) {
     findings.push_back(Finding{"oracle", FindingKind::correctness, std::move(message)});
   };
+  auto unreadable = [&](std::string message) {
+    findings.push_back(Finding{"oracle", FindingKind::unreadable, std::move(message)});
+  };
+  bool complete = true;
   RocksState state;
   OracleStats counted;
   std::vector<const PointRead*> reads;
@@ -126,8 +130,9 @@ Findings check_against_oracle(store::Journal& journal, const Observations& obser
   for (uint64_t counter = 0; counter <= final_counter; counter++) {
     auto view = journal.view(CommitCounter(counter));
     if (!view.ok()) {
-      report(
+      unreadable(
           concat("the journal cannot open commit point ", counter, ": ", view.error().to_string()));
+      complete = false;
       break;
     }
     if (counter > 0) {
@@ -172,7 +177,7 @@ Findings check_against_oracle(store::Journal& journal, const Observations& obser
       counted.commit_points_compared++;
       auto actual = journal_state(*view);
       if (!actual.ok()) {
-        report(
+        unreadable(
             concat("commit point ", counter, " cannot be scanned: ", actual.error().to_string()));
       } else {
         std::map<std::string, store::Value> expected = state.all();
@@ -215,7 +220,7 @@ Findings check_against_oracle(store::Journal& journal, const Observations& obser
       }
     }
   }
-  for (; next_read < reads.size(); next_read++) {
+  for (; complete && next_read < reads.size(); next_read++) {
     report(concat("op ", reads[next_read]->id, " read at commit point ",
                   reads[next_read]->commit_counter, ", beyond the last one (", final_counter, ")"));
   }

@@ -55,7 +55,9 @@ class ClientSession {
   Value fresh_value(uint64_t id) {
     Value value = concat("c", client_id_, "-", id);
     if (runtime_.rng().uniform(100) < mix_.large_value_percent) {
-      const size_t size = static_cast<size_t>(runtime_.rng().between(20 * 1024, 200 * 1024));
+      const uint64_t largest =
+          std::min<uint64_t>(200 * 1024, value_size_bytes_max(cluster_.spec()));
+      const size_t size = static_cast<size_t>(runtime_.rng().between(largest / 10, largest));
       value.reserve(size);
       while (value.size() < size)
         value.push_back(static_cast<char>('a' + value.size() % 26));

@@ -61,22 +61,29 @@ bool Event::wait(Instant deadline) {
 }
 
 void Mutex::lock() {
+  Fiber* self = Scheduler::current();
+  QUIRE_ASSERT_MSG(!locked_ || owner_ != self || self == nullptr,
+                   "a fiber locks a mutex it holds: deadlock");
   if (!locked_) {
     locked_ = true;
+    owner_ = self;
     return;
   }
   waiters_.wait();
   QUIRE_ASSERT(locked_);  // Handed over by unlock().
+  owner_ = self;
 }
 
 bool Mutex::try_lock() {
   if (locked_) return false;
   locked_ = true;
+  owner_ = Scheduler::current();
   return true;
 }
 
 void Mutex::unlock() {
   QUIRE_ASSERT(locked_);
+  owner_ = nullptr;
   if (waiters_.empty()) {
     locked_ = false;
   } else {

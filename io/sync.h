@@ -64,13 +64,15 @@ class Mutex {
   explicit Mutex(Runtime& runtime) : waiters_(runtime) {}
   ~Mutex() { QUIRE_ASSERT(!locked_ || waiters_.empty()); }
 
-  void lock();  // Suspends.
+  // Suspends. REQUIRES: the calling fiber does not hold the mutex (it is not recursive).
+  void lock();
   bool try_lock();
   void unlock();
   bool locked() const { return locked_; }
 
  private:
   bool locked_ = false;
+  Fiber* owner_ = nullptr;  // Null on the loop or when handed to a waiter not yet running.
   WaitQueue waiters_;
 };
 

@@ -276,7 +276,7 @@ void Fabric::arm_pump(const std::shared_ptr<ConnectionState>& state, int side, I
   QUIRE_ASSERT(state != nullptr);
   state->pump_armed[side] = true;
   world_.schedule(
-      std::max(when, world_.now()), [this, state, side] { pump(state, side); }, world_.node_count(),
+      std::max(when, world_.now()), [this, state, side] { pump(state, side); }, World::world_node,
       0);
 }
 
@@ -312,8 +312,7 @@ void Fabric::pump(const std::shared_ptr<ConnectionState>& state, int side) {
     if (!arrived.frame.empty() && rng_.chance(world_.network_model().bit_flip_probability)) {
       const uint64_t bit = rng_.uniform(arrived.frame.size() * 8);
       arrived.frame[bit / 8] ^= static_cast<uint8_t>(1u << (bit % 8));
-      world_.trace_event(world_.node_count(),
-                         concat("net bit flip c", state->id, " byte ", bit / 8));
+      world_.trace_event(World::world_node, concat("net bit flip c", state->id, " byte ", bit / 8));
     }
     state->inbox[other].push_back(std::move(arrived.frame));
   }
@@ -333,7 +332,7 @@ void Fabric::break_connection(ConnectionState& state, const char* why) {
     state.in_flight[side].clear();
     state.unread_bytes[side] = 0;
   }
-  world_.trace_event(world_.node_count(),
+  world_.trace_event(World::world_node,
                      concat("net reset c", state.id, " ", world_.node_name(state.node[0]), "-",
                             world_.node_name(state.node[1]), ": ", why));
   wake(state, 0);

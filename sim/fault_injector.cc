@@ -63,16 +63,20 @@ std::string FaultPlan::describe() const {
                 "ms faulty<=", max_faulty_nodes);
 }
 
-FaultInjector::FaultInjector(World& world, FaultPlan plan, uint64_t seed)
-    : world_(world), plan_(plan), rng_(seed), faulty_(world.node_count(), false) {
-  std::vector<size_t> order(world.node_count());
+FaultInjector::FaultInjector(World& world, FaultPlan plan, uint64_t seed, size_t target_count)
+    : world_(world),
+      target_count_(std::min(target_count, world.node_count())),
+      plan_(plan),
+      rng_(seed),
+      faulty_(target_count_, false) {
+  std::vector<size_t> order(target_count_);
   for (size_t node = 0; node < order.size(); node++)
     order[node] = node;
   rng_.shuffle(order);
   order.resize(std::min(order.size(), plan_.max_faulty_nodes));
   std::sort(order.begin(), order.end());
   disk_fault_nodes_ = order;
-  for (size_t node = 0; node < world.node_count(); node++) {
+  for (size_t node = 0; node < target_count_; node++) {
     original_capacity_.push_back(world.disk_image(node).capacity_bytes());
   }
 }
@@ -94,7 +98,7 @@ void FaultInjector::inject_next() {
   for (size_t index = 0; index < fault_kind_count; index++) {
     if (plan_.enabled[index]) kinds.push_back(static_cast<FaultKind>(index));
   }
-  if (kinds.empty() || world_.node_count() == 0) return;
+  if (kinds.empty() || target_count_ == 0) return;
   if (world_.now() < heal_at_) inject(rng_.pick(kinds));
   // Exponential gaps: a Poisson process of faults.
   const double gap_ns =
@@ -117,7 +121,7 @@ void FaultInjector::release_budget(size_t node) {
 
 void FaultInjector::note(FaultKind kind, std::string text) {
   counts_[static_cast<size_t>(kind)]++;
-  world_.trace_event(world_.node_count(), concat("fault ", text));
+  world_.trace_event(World::world_node, concat("fault ", text));
   log_.push_back(concat(format_time(world_.now()), " ", text));
 }
 
@@ -127,7 +131,7 @@ void FaultInjector::inject(FaultKind kind) {
   switch (kind) {
     case FaultKind::partition: {
       // A random split into two non-empty groups; the smaller side counts against the budget.
-      std::vector<size_t> order(world_.node_count());
+      std::vector<size_t> order(target_count_);
       for (size_t node = 0; node < order.size(); node++)
         order[node] = node;
       rng_.shuffle(order);
@@ -295,7 +299,7 @@ void FaultInjector::inject(FaultKind kind) {
 
 void FaultInjector::heal_everything() {
   world_.heal_network();
-  for (size_t node = 0; node < world_.node_count(); node++) {
+  for (size_t node = 0; node < target_count_; node++) {
     if (!world_.is_up(node)) world_.start(node);
     world_.disk_image(node).set_capacity_bytes(original_capacity_[node]);
     DiskFaults& faults = world_.disk_model(node).faults;
@@ -306,7 +310,7 @@ void FaultInjector::heal_everything() {
   }
   world_.network_model().bit_flip_probability = 0.0;
   world_.network_model().slow_probability = 0.0;
-  world_.trace_event(world_.node_count(), "fault heal everything");
+  world_.trace_event(World::world_node, "fault heal everything");
 }
 
 }  // namespace quire::sim

@@ -62,8 +62,9 @@ struct FaultPlan {
 
 class FaultInjector {
  public:
-  // REQUIRES: the world outlives the injector.
-  FaultInjector(World& world, FaultPlan plan, uint64_t seed);
+  // Faults strike the world's first `target_count` nodes (those there now by default): nodes added
+  // later (clients, say) are left alone. REQUIRES: the world outlives the injector.
+  FaultInjector(World& world, FaultPlan plan, uint64_t seed, size_t target_count = SIZE_MAX);
 
   // Schedules faults from `begin` until `heal_at`, when everything heals and every crashed node
   // restarts.
@@ -80,12 +81,13 @@ class FaultInjector {
   void inject(FaultKind kind);
   bool take_budget(size_t node);  // False if the node is already faulty or the budget is spent.
   void release_budget(size_t node);
-  size_t random_node() { return static_cast<size_t>(rng_.uniform(world_.node_count())); }
+  size_t random_node() { return static_cast<size_t>(rng_.uniform(target_count_)); }
   Duration random_duration();
   void note(FaultKind kind, std::string text);
   void heal_everything();
 
   World& world_;
+  size_t target_count_;
   FaultPlan plan_;
   Rng rng_;
   Instant heal_at_;

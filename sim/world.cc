@@ -29,7 +29,7 @@ World::World(WorldOptions options)
       fault_rng_(split_seed(options.seed, "faults")),
       trace_(options.trace),
       fabric_(std::make_unique<Fabric>(*this, split_seed(options.seed, "network"))),
-      running_node_(0) {
+      running_node_(world_node) {
   install_assertion_context();
 }
 
@@ -67,7 +67,6 @@ size_t World::add_node(std::string name, NodeMain main, DiskModel disk_model) {
   node->anchor_world = now_;
   node->anchor_local = now_;
   nodes_.push_back(std::move(node));
-  running_node_ = nodes_.size();
   return nodes_.size() - 1;
 }
 
@@ -98,13 +97,13 @@ void World::start(size_t node) {
 
 void World::crash(size_t node) {
   QUIRE_ASSERT(node < nodes_.size());
-  QUIRE_ASSERT(running_node_ == nodes_.size());  // Never from inside the node's own fibers.
+  QUIRE_ASSERT(running_node_ == world_node);  // Never from inside the node's own fibers.
   Node& target = *nodes_[node];
   if (target.process == nullptr) return;
   running_node_ = node;
   target.process->scheduler().kill_all();
   target.process.reset();
-  running_node_ = nodes_.size();
+  running_node_ = world_node;
   fabric_->reset_node(node);
   const uint64_t damaged = target.disk_image.crash(fault_rng_, options_.crash_fates);
   target.paused_until = Instant();
@@ -123,7 +122,7 @@ void World::pause(size_t node, Duration duration) {
   target.paused_until = std::max(target.paused_until, now_ + duration);
   // Makes time reach the end of the pause even if nothing else is scheduled.
   schedule(
-      target.paused_until, [] {}, nodes_.size(), 0);
+      target.paused_until, [] {}, world_node, 0);
   trace_event(node, concat("pause for ", duration.ms(), "ms"));
 }
 
@@ -191,12 +190,12 @@ int64_t World::wall_clock_ns(size_t node) const {
 
 void World::block_link(size_t from, size_t to) {
   fabric_->set_blocked(from, to, true);
-  trace_event(nodes_.size(), concat("net block ", node_name(from), "->", node_name(to)));
+  trace_event(world_node, concat("net block ", node_name(from), "->", node_name(to)));
 }
 
 void World::unblock_link(size_t from, size_t to) {
   fabric_->set_blocked(from, to, false);
-  trace_event(nodes_.size(), concat("net unblock ", node_name(from), "->", node_name(to)));
+  trace_event(world_node, concat("net unblock ", node_name(from), "->", node_name(to)));
 }
 
 void World::partition(const std::vector<std::vector<size_t>>& groups) {
@@ -217,7 +216,7 @@ void World::partition(const std::vector<std::vector<size_t>>& groups) {
       text += concat(" ", node_name(node));
     text += " }";
   }
-  trace_event(nodes_.size(), text);
+  trace_event(world_node, text);
 }
 
 void World::isolate(size_t node) {
@@ -226,18 +225,18 @@ void World::isolate(size_t node) {
     fabric_->set_blocked(node, other, true);
     fabric_->set_blocked(other, node, true);
   }
-  trace_event(nodes_.size(), concat("net isolate ", node_name(node)));
+  trace_event(world_node, concat("net isolate ", node_name(node)));
 }
 
 void World::heal_network() {
   fabric_->heal();
-  trace_event(nodes_.size(), "net heal");
+  trace_event(world_node, "net heal");
 }
 
 void World::clog_link(size_t from, size_t to, Duration duration) {
   fabric_->clog(from, to, now_ + duration);
-  trace_event(nodes_.size(), concat("net clog ", node_name(from), "->", node_name(to), " for ",
-                                    duration.ms(), "ms"));
+  trace_event(world_node, concat("net clog ", node_name(from), "->", node_name(to), " for ",
+                                 duration.ms(), "ms"));
 }
 
 size_t World::reset_connections(size_t node) {
@@ -250,7 +249,7 @@ bool World::reset_random_connection() {
 
 void World::at(Instant time, std::function<void()> action) {
   QUIRE_ASSERT(time >= now_);
-  schedule(time, std::move(action), nodes_.size(), 0);
+  schedule(time, std::move(action), world_node, 0);
 }
 
 World::EventId World::schedule(Instant time, std::function<void()> action, size_t node,
@@ -297,7 +296,7 @@ bool World::run_one_fiber() {
                          scheduler.ready_name(ready_index));
     running_node_ = index;
     scheduler.run_one(ready_index);
-    running_node_ = nodes_.size();
+    running_node_ = world_node;
     return true;
   }
   QUIRE_UNREACHABLE();
@@ -313,7 +312,7 @@ bool World::step() {
     if (found == pending_.end()) continue;  // Cancelled.
     PendingEvent event = std::move(found->second);
     pending_.erase(found);
-    if (event.node < nodes_.size()) {
+    if (event.node != world_node) {
       const Node& node = *nodes_[event.node];
       if (node.process == nullptr || node.generation != event.generation) continue;  // Stale.
     }
@@ -321,7 +320,7 @@ bool World::step() {
     now_ = top.time;
     running_node_ = event.node;
     event.action();
-    running_node_ = nodes_.size();
+    running_node_ = world_node;
     return true;
   }
   return false;

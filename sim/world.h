@@ -58,6 +58,9 @@ struct WorldOptions {
 class World {
  public:
   using NodeMain = std::function<void(io::Runtime&)>;
+  // Stands for the world itself where a node index is expected (world events, trace lines).
+  // Not node_count(): nodes may be added while events wait.
+  static constexpr size_t world_node = SIZE_MAX;
 
   explicit World(WorldOptions options);
   ~World();
@@ -121,7 +124,7 @@ class World {
   void run_for(Duration duration) { run_until(now_ + duration); }
 
   Trace& trace() { return trace_; }
-  void trace_event(size_t node, std::string_view event);  // node == node_count(): the world.
+  void trace_event(size_t node, std::string_view event);  // world_node: the world.
   uint64_t seed() const { return options_.seed; }
   const WorldOptions& options() const { return options_; }
   // A stream for faults and workloads that the scheduler's draws do not disturb.
@@ -149,7 +152,7 @@ class World {
   };
   struct PendingEvent {
     std::function<void()> action;
-    size_t node;  // node_count() for world events.
+    size_t node;  // world_node for world events.
     uint64_t generation;
   };
 
@@ -169,7 +172,7 @@ class World {
   uint64_t next_sequence_ = 1;
   uint64_t steps_ = 0;
   bool divergence_planted_ = false;
-  size_t running_node_;  // The node whose fiber runs now, or node_count().
+  size_t running_node_;  // The node whose fiber runs now, or world_node.
 };
 
 }  // namespace quire::sim

@@ -227,6 +227,8 @@ class Journal {
 
   // ---- Status ----
   bool failed() const { return failed_; }
+  // A rebuild is being installed (begin_install ... finish_install): no other write may start.
+  bool installing() const { return install_ != nullptr; }
   const std::vector<std::string>& recovery_notes() const { return recovery_notes_; }
   const JournalOptions& options() const { return options_; }
   io::Disk& disk() { return disk_; }

@@ -3,13 +3,20 @@
 //                 [--over-budget] [--check-determinism] [--trace FILE]
 // Every parameter not given is drawn from the seed. Exit codes: 0 passed, 127 an assertion
 // failed, 128 liveness failure, 129 correctness failure, 2 usage.
+#include <fcntl.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include <charconv>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "harness/simulation.h"
 #include "io/base/text.h"
@@ -29,7 +36,9 @@ constexpr int exit_assertion = 127;
                "quire-sim: %s\n"
                "usage: quire-sim run [--seed N] [--nodes 1|3|5] [--seconds S]\n"
                "                     [--faults swarm|all|none|kind,kind,...] [--over-budget]\n"
-               "                     [--check-determinism] [--trace FILE]\n",
+               "                     [--check-determinism] [--trace FILE]\n"
+               "       quire-sim fuzz [--seeds K] [--start S] [--jobs J] [--seconds S]\n"
+               "                      [--check-determinism]\n",
                problem.c_str());
   std::exit(2);
 }
@@ -167,11 +176,176 @@ int run(int argc, char** argv) {
   return code;
 }
 
+// ---- fuzz: many seeds, each in a child process (an assertion ends only its child) ----
+
+struct FuzzFlags {
+  uint64_t first_seed = 1;
+  uint64_t seed_count = 100;
+  unsigned jobs = 2;
+  std::optional<int64_t> seconds;
+  bool check_determinism = false;
+};
+
+struct SeedOutcome {
+  uint64_t seed = 0;
+  int exit_code = 0;
+  std::string signature;
+};
+
+FuzzFlags parse_fuzz_flags(int argc, char** argv) {
+  FuzzFlags flags;
+  for (int index = 2; index < argc; index++) {
+    const std::string_view flag = argv[index];
+    auto value = [&]() -> std::string_view {
+      if (index + 1 >= argc) usage(concat("missing value for ", flag));
+      return argv[++index];
+    };
+    if (flag == "--seeds") {
+      flags.seed_count = parse_number(flag, value());
+    } else if (flag == "--start") {
+      flags.first_seed = parse_number(flag, value());
+    } else if (flag == "--jobs") {
+      flags.jobs = static_cast<unsigned>(std::max<uint64_t>(1, parse_number(flag, value())));
+    } else if (flag == "--seconds") {
+      flags.seconds = static_cast<int64_t>(parse_number(flag, value()));
+    } else if (flag == "--check-determinism") {
+      flags.check_determinism = true;
+    } else {
+      usage(concat("unknown flag '", flag, "'"));
+    }
+  }
+  return flags;
+}
+
+// The line that names what failed: the first FAIL line (checker and message, numbers kept), or
+// the assertion and its place.
+std::string signature_of(const std::string& output, int exit_code) {
+  if (exit_code == 0) return {};
+  std::string first_fail;
+  std::string assertion;
+  size_t begin = 0;
+  while (begin < output.size()) {
+    size_t end = output.find('\n', begin);
+    if (end == std::string::npos) end = output.size();
+    const std::string line = output.substr(begin, end - begin);
+    if (first_fail.empty() && line.rfind("  FAIL ", 0) == 0) first_fail = line.substr(7);
+    if (assertion.empty() && line.rfind("quire: assertion failed", 0) == 0) assertion = line;
+    if (!assertion.empty() && line.rfind("  at ", 0) == 0 &&
+        assertion.find(" at ") == std::string::npos) {
+      assertion += line;
+    }
+    begin = end + 1;
+  }
+  if (!assertion.empty()) return assertion;
+  if (!first_fail.empty()) {
+    // Group by checker and the message's words, not its numbers.
+    std::string shape;
+    for (char each : first_fail.substr(0, 120)) {
+      if (std::isdigit(static_cast<unsigned char>(each))) {
+        if (shape.empty() || shape.back() != '#') shape.push_back('#');
+      } else {
+        shape.push_back(each);
+      }
+    }
+    return shape;
+  }
+  return concat("exit code ", exit_code);
+}
+
+int fuzz(int argc, char** argv) {
+  const FuzzFlags flags = parse_fuzz_flags(argc, argv);
+  std::printf("quire-sim fuzz: seeds %llu..%llu, %u jobs, commit %s\n",
+              static_cast<unsigned long long>(flags.first_seed),
+              static_cast<unsigned long long>(flags.first_seed + flags.seed_count - 1), flags.jobs,
+              QUIRE_GIT_COMMIT);
+  std::fflush(stdout);
+  struct Child {
+    pid_t pid;
+    uint64_t seed;
+    std::string output_path;
+  };
+  std::vector<Child> running;
+  std::vector<SeedOutcome> outcomes;
+  uint64_t next_seed = flags.first_seed;
+  const uint64_t end_seed = flags.first_seed + flags.seed_count;
+  char self[4096];
+  const ssize_t length = readlink("/proc/self/exe", self, sizeof self - 1);
+  if (length <= 0) usage("cannot find this executable");
+  self[length] = '\0';
+  auto spawn_seed = [&](uint64_t seed) {
+    const std::string output_path = concat("/tmp/quire-sim-fuzz-", getpid(), "-", seed, ".log");
+    std::vector<std::string> arguments = {self, "run", "--seed", std::to_string(seed)};
+    if (flags.seconds) {
+      arguments.push_back("--seconds");
+      arguments.push_back(std::to_string(*flags.seconds));
+    }
+    if (flags.check_determinism) arguments.push_back("--check-determinism");
+    std::vector<char*> raw;
+    for (std::string& argument : arguments)
+      raw.push_back(argument.data());
+    raw.push_back(nullptr);
+    posix_spawn_file_actions_t actions;
+    posix_spawn_file_actions_init(&actions);
+    posix_spawn_file_actions_addopen(&actions, 1, output_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC,
+                                     0644);
+    posix_spawn_file_actions_adddup2(&actions, 1, 2);
+    pid_t pid = 0;
+    if (posix_spawn(&pid, self, &actions, nullptr, raw.data(), environ) != 0)
+      usage("cannot spawn a seed");
+    posix_spawn_file_actions_destroy(&actions);
+    running.push_back(Child{pid, seed, output_path});
+  };
+  while (next_seed < end_seed || !running.empty()) {
+    while (next_seed < end_seed && running.size() < flags.jobs)
+      spawn_seed(next_seed++);
+    int status = 0;
+    const pid_t done = waitpid(-1, &status, 0);
+    auto found = std::find_if(running.begin(), running.end(),
+                              [done](const Child& each) { return each.pid == done; });
+    if (found == running.end()) continue;
+    const int exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 127;
+    std::string output;
+    if (std::FILE* file = std::fopen(found->output_path.c_str(), "r")) {
+      char buffer[65536];
+      while (size_t count = std::fread(buffer, 1, sizeof buffer, file))
+        output.append(buffer, count);
+      std::fclose(file);
+    }
+    if (exit_code == 0) std::remove(found->output_path.c_str());
+    outcomes.push_back(SeedOutcome{found->seed, exit_code, signature_of(output, exit_code)});
+    std::printf("seed %llu: %s%s\n", static_cast<unsigned long long>(found->seed),
+                exit_code == 0 ? "passed" : concat("FAILED (", exit_code, ") ").c_str(),
+                exit_code == 0
+                    ? ""
+                    : concat(outcomes.back().signature, " [", found->output_path, "]").c_str());
+    std::fflush(stdout);
+    running.erase(found);
+  }
+  std::map<std::string, std::vector<uint64_t>> groups;
+  size_t failed = 0;
+  for (const SeedOutcome& outcome : outcomes) {
+    if (outcome.exit_code == 0) continue;
+    failed++;
+    groups[outcome.signature].push_back(outcome.seed);
+  }
+  std::printf("\n%zu of %zu seeds failed, in %zu groups\n", failed, outcomes.size(), groups.size());
+  for (auto& [signature, seeds] : groups) {
+    std::sort(seeds.begin(), seeds.end());
+    std::string list;
+    for (size_t index = 0; index < seeds.size() && index < 10; index++)
+      list += concat(" ", seeds[index]);
+    if (seeds.size() > 10) list += " ...";
+    std::printf("  %zu x %s\n     seeds:%s\n", seeds.size(), signature.c_str(), list.c_str());
+  }
+  return failed == 0 ? 0 : 1;
+}
+
 }  // namespace
 }  // namespace quire
 
 int main(int argc, char** argv) {
   if (argc < 2) quire::usage("missing command");
   if (std::strcmp(argv[1], "run") == 0) return quire::run(argc, argv);
+  if (std::strcmp(argv[1], "fuzz") == 0) return quire::fuzz(argc, argv);
   quire::usage(quire::concat("unknown command '", argv[1], "'"));
 }

@@ -66,6 +66,8 @@ struct HALogFetchFailed {
 struct ReplayFailed {
   NodeId peer;
   CommitCounter counter;
+  // The failure was this member's own (a full disk), not the HALog's: retry later, from anyone.
+  bool local = false;
 };
 // Rebuild: the committed prefix of `peer` up to `root` is installed here.
 struct RebuildDone {

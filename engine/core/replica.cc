@@ -7,6 +7,7 @@
 #include "engine/core/resync.h"
 #include "engine/core/two_phase_commit.h"
 #include "engine/core/write_pipeline.h"
+#include "io/base/text.h"
 
 namespace quire::engine::core {
 namespace {
@@ -204,6 +205,31 @@ void Replica::check_invariants() const {
     QUIRE_ASSERT(state.resync.active);
     QUIRE_ASSERT(!state.held);
   }
+}
+
+std::string Replica::describe() const {
+  const ReplicaState& state = state_;
+  std::string text = concat(role_name(state.role), " term ", state.term, " voted ", state.voted_for,
+                            " leader ", state.leader, " committed ", state.committed.commit_counter,
+                            " leader_committed ", state.leader_committed, " tick ", state.now);
+  if (state.held) {
+    text += concat(" held ", state.held->counter, " ", state.held->blocks_held, "/",
+                   state.held->block_count, state.held->prepared ? " prepared" : "");
+  }
+  if (state.preparing) text += " preparing";
+  if (state.committing) text += " committing";
+  if (state.prepare_waiting) text += " prepare-waiting";
+  const ResyncState& resync = state.resync;
+  if (resync.active) {
+    text += concat(" resync{peer ", resync.peer, resync.fetching ? " fetching " : " idle ",
+                   resync.fetching_counter, resync.rebuilding ? " rebuilding" : "", " missing ",
+                   resync.peers_missing.size(), " progress ", resync.last_progress, "}");
+  }
+  if (state.leading && state.leading->in_flight) {
+    text += concat(" in-flight ", state.leading->in_flight->root.commit_counter, " votes ",
+                   state.leading->in_flight->votes.granted_count());
+  }
+  return text;
 }
 
 ReplicaStatus Replica::status() const {

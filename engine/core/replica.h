@@ -52,6 +52,8 @@ class Replica {
   const ReplicaState& state() const { return state_; }
   const ReplicaConfig& config() const { return config_; }
   ReplicaStatus status() const;
+  // One line of everything that decides what the replica does next, for failure reports.
+  std::string describe() const;
 
  private:
   void receive(Context& context, const Envelope& envelope);

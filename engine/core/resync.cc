@@ -1,5 +1,6 @@
 #include "engine/core/resync.h"
 
+#include "engine/core/leadership.h"
 #include "engine/core/write_pipeline.h"
 
 namespace quire::engine::core::resync {
@@ -118,6 +119,10 @@ void on_replay_failed(Context& context, const ReplayFailed& failed) {
   QUIRE_ASSERT(state.committing);
   state.committing = false;
   if (!resync.active || failed.counter != state.next_counter()) return;
+  if (failed.local) {
+    finish(context);  // Our disk is full: the next heartbeat tries again.
+    return;
+  }
   // Its copy does not replay here: as good as missing there.
   resync.peers_missing.insert(failed.peer);
   resync.peer = next_peer(context, failed.peer);
@@ -166,6 +171,7 @@ void on_rebuild_done(Context& context, const RebuildDone& done) {
   if (!resync.rebuilding || done.peer != resync.peer) return;
   QUIRE_ASSERT(done.root.commit_counter >= state.committed.commit_counter);
   QUIRE_ASSERT(!state.held && !state.prepared);
+  if (done.root.term > state.term) leadership::adopt_term(context, done.root.term);
   state.committed = done.root;
   resync.rebuilding = false;
   resync.fetching = false;

@@ -312,6 +312,7 @@ void on_commit_done(Context& context, const CommitDone& done) {
   }
   QUIRE_ASSERT(done.root.commit_counter == state.next_counter());
   state.committing = false;
+  if (done.root.term > state.term) leadership::adopt_term(context, done.root.term);
   state.committed = done.root;
   state.held.reset();
   state.prepared.reset();

@@ -1,0 +1,106 @@
+#include "engine/scrubber.h"
+
+#include "engine/bulk.h"
+#include "io/base/text.h"
+#include "store/write_cache_block.h"
+
+namespace quire::engine {
+
+Scrubber::Scrubber(io::Runtime& runtime, const NodeConfig& config, store::Journal& journal,
+                   io::Mutex& journal_mutex, Transport& transport)
+    : runtime_(runtime),
+      config_(config),
+      journal_(journal),
+      journal_mutex_(journal_mutex),
+      transport_(transport) {}
+
+void Scrubber::pace(uint64_t bytes) {
+  const uint64_t rate = config_.scrub_bytes_per_second;
+  QUIRE_ASSERT(rate > 0);
+  const auto wait_ns = static_cast<int64_t>(bytes * 1'000'000'000 / rate);
+  runtime_.sleep_for(Duration::nanoseconds(std::max<int64_t>(wait_ns, 1)));
+}
+
+void Scrubber::run(const bool& stopping) {
+  if (config_.scrub_bytes_per_second == 0) return;
+  while (!stopping) {
+    stats_.last_pass_started = runtime_.now();
+    const uint64_t end = journal_.root().end_offset;
+    uint64_t offset = store::format::data_region_begin_offset;
+    uint64_t unpaced = 0;
+    bool whole = true;
+    while (!stopping && offset < end) {
+      // A rebuild replaces the journal: its committed region starts over, so does the pass.
+      if (journal_.root().end_offset < end) {
+        whole = false;
+        break;
+      }
+      auto length = check_block(offset, end);
+      if (!length.ok()) {
+        runtime_.trace(concat("scrub stops at ", offset, ": ", length.error().to_string()));
+        whole = false;
+        break;
+      }
+      offset += *length;
+      unpaced += *length;
+      // Sleep in batches: a sleep per small block would cost a fiber switch per block.
+      if (unpaced >= (256u << 10)) {
+        pace(unpaced);
+        unpaced = 0;
+      }
+    }
+    if (whole && !stopping) {
+      stats_.passes_completed++;
+      stats_.last_pass_completed = runtime_.now();
+    }
+    pace(std::max<uint64_t>(config_.scrub_bytes_per_second / 10, 1));  // A breath between passes.
+  }
+}
+
+Result<uint64_t> Scrubber::check_block(uint64_t offset, uint64_t end) {
+  const uint64_t header_size = store::format::write_cache_block_header_size_bytes;
+  auto header_bytes = journal_.read_raw(offset, header_size);
+  if (header_bytes.ok()) {
+    auto header = store::peek_write_cache_block_header(*header_bytes);
+    if (header.ok() && header->file_offset == offset && offset + header->length <= end) {
+      auto block = journal_.read_raw(offset, header->length);
+      if (block.ok() && store::verify_write_cache_block(*block).ok()) {
+        stats_.blocks_verified++;
+        return static_cast<uint64_t>(header->length);
+      }
+    }
+  }
+  return repair_block(offset);
+}
+
+Result<uint64_t> Scrubber::repair_block(uint64_t offset) {
+  const uint64_t header_size = store::format::write_cache_block_header_size_bytes;
+  runtime_.trace(concat("scrub finds a bad block at ", offset));
+  if (journal_.installing()) {
+    // A rebuild is replacing this journal: its bytes will be checked as they arrive.
+    return Error(ErrorCode::unavailable, "a rebuild is being installed");
+  }
+  for (const MemberAddress& member : config_.members) {
+    if (member.id == config_.self) continue;
+    const Instant deadline = runtime_.now() + config_.fetch_timeout;
+    auto header_bytes =
+        fetch_record_from(transport_, runtime_, member.id,
+                          store::Address{offset, static_cast<uint32_t>(header_size)}, deadline);
+    if (!header_bytes.ok()) continue;
+    auto header = store::peek_write_cache_block_header(*header_bytes);
+    if (!header.ok() || header->file_offset != offset) continue;
+    auto block = fetch_record_from(transport_, runtime_, member.id, header->address(), deadline);
+    if (!block.ok() || !store::verify_write_cache_block(*block).ok()) continue;
+    io::MutexLock lock(journal_mutex_);
+    if (journal_.installing() || !journal_.repair(offset, *block).ok()) continue;
+    stats_.blocks_repaired++;
+    runtime_.trace(concat("scrub repaired the block at ", offset, " from ", member.id));
+    if (config_.observer != nullptr) config_.observer->on_mark(config_.self, "scrub_repair");
+    return static_cast<uint64_t>(header->length);
+  }
+  stats_.blocks_unrepairable++;
+  return Error(ErrorCode::checksum_mismatch,
+               concat("the block at ", offset, " is bad here and no member has a good copy"));
+}
+
+}  // namespace quire::engine

@@ -1,0 +1,56 @@
+// Scrubber: finds rot in this member's committed bytes before anything reads them, and repairs it
+// from a peer. It walks the committed data region block by block, at a bounded rate
+// (NodeConfig::scrub_bytes_per_second), verifying each block's header and checksum; a block that
+// fails, or whose header no longer says how long it is, is fetched whole from a peer whose copy
+// verifies and rewritten in place (Journal::repair). A pass covers the committed region as it
+// stood when the pass began; then the next pass starts over. Without it, rot and misdirected
+// writes in bytes nobody reads would stay until a snapshot or a rebuild tripped on them.
+//
+// One fiber ("scrub"), started by the node. Suspends.
+#pragma once
+
+#include <cstdint>
+
+#include "engine/node_config.h"
+#include "engine/transport.h"
+#include "io/runtime.h"
+#include "io/sync.h"
+#include "store/journal.h"
+
+namespace quire::engine {
+
+struct ScrubStats {
+  uint64_t passes_completed = 0;
+  Instant last_pass_started;
+  Instant last_pass_completed;
+  uint64_t blocks_verified = 0;
+  uint64_t blocks_repaired = 0;
+  uint64_t blocks_unrepairable = 0;
+};
+
+class Scrubber {
+ public:
+  Scrubber(io::Runtime& runtime, const NodeConfig& config, store::Journal& journal,
+           io::Mutex& journal_mutex, Transport& transport);
+
+  // Scrubs until `stopping` turns true. Suspends.
+  void run(const bool& stopping);
+  const ScrubStats& stats() const { return stats_; }
+
+ private:
+  // Verifies the block at `offset`; returns its length, or repairs it and returns the length of
+  // the repaired block. Errors: the block is bad here and no peer holds a good copy.
+  Result<uint64_t> check_block(uint64_t offset, uint64_t end);
+  Result<uint64_t> repair_block(uint64_t offset);
+  // Sleeps so that `bytes` more scrubbed bytes keep the rate. Suspends.
+  void pace(uint64_t bytes);
+
+  io::Runtime& runtime_;
+  const NodeConfig& config_;
+  store::Journal& journal_;
+  io::Mutex& journal_mutex_;
+  Transport& transport_;
+  ScrubStats stats_;
+};
+
+}  // namespace quire::engine
