@@ -52,6 +52,7 @@ void Scrubber::run(const bool& stopping) {
     if (whole && !stopping) {
       stats_.passes_completed++;
       stats_.last_pass_completed = runtime_.now();
+      stats_.last_complete_pass_started = stats_.last_pass_started;
     }
     pace(std::max<uint64_t>(config_.scrub_bytes_per_second / 10, 1));  // A breath between passes.
   }

@@ -23,6 +23,8 @@ struct ScrubStats {
   uint64_t passes_completed = 0;
   Instant last_pass_started;
   Instant last_pass_completed;
+  // When the last completed pass began: every committed byte older than this was verified.
+  Instant last_complete_pass_started;
   uint64_t blocks_verified = 0;
   uint64_t blocks_repaired = 0;
   uint64_t blocks_unrepairable = 0;

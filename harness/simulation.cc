@@ -28,7 +28,7 @@ bool recovered(SimCluster& cluster, Instant healed, std::string* why) {
     // Scrub times are on the member's own clock.
     const Instant healed_there = cluster.world().local_time(cluster.world_index(member), healed);
     if (scrubber == nullptr || scrubber->stats().passes_completed == 0 ||
-        scrubber->stats().last_pass_started < healed_there) {
+        scrubber->stats().last_complete_pass_started < healed_there) {
       *why = concat("n", member, " has not scrubbed its journal since the faults healed");
       return false;
     }

@@ -268,10 +268,8 @@ int fuzz(int argc, char** argv) {
   std::vector<SeedOutcome> outcomes;
   uint64_t next_seed = flags.first_seed;
   const uint64_t end_seed = flags.first_seed + flags.seed_count;
-  char self[4096];
-  const ssize_t length = readlink("/proc/self/exe", self, sizeof self - 1);
-  if (length <= 0) usage("cannot find this executable");
-  self[length] = '\0';
+  // The running executable itself, even if a rebuild replaced the file meanwhile.
+  static char self[] = "/proc/self/exe";
   auto spawn_seed = [&](uint64_t seed) {
     const std::string output_path = concat("/tmp/quire-sim-fuzz-", getpid(), "-", seed, ".log");
     std::vector<std::string> arguments = {self, "run", "--seed", std::to_string(seed)};
