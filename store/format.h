@@ -153,6 +153,10 @@ static_assert(halog_field::checksum + 8 == halog_header_size_bytes);
 inline constexpr size_t file_name_counter_digits = 20;
 inline constexpr std::string_view halog_directory_name = "halog";
 inline constexpr std::string_view halog_file_suffix = ".halog";
+// halog/00000000000000000042.settled: an empty file whose name says that every HALog of a
+// counter up to 42 is durable and checked, or was purged on purpose. Recovery checks and
+// rebuilds only the HALogs past it (docs/format.md, "Commit order, crashes and recovery").
+inline constexpr std::string_view halog_settled_mark_suffix = ".settled";
 
 // ---- Snapshots -------------------------------------------------------------------------------
 

@@ -1,14 +1,15 @@
 // HALogReader: validates a whole HALog file (layout in halog_writer.h) and hands out its root
 // blocks and blocks for replay or for sending to a peer.
 //
-// Torn or corrupt (docs/format.md, "HALog files"): everything before the closing root block was
-// synced before the closing root block was written. So when the file ends in a valid closing
-// root block, any failure before it is corruption (rot, or a misdirected write): the file is
-// refused as `corrupt`. When it does not, the file is `torn`: a write set that never committed,
-// or one whose closing root a crash lost; the scan reports where the valid prefix ends. A rotten
-// closing root block cannot be told from a lost one, and is reported torn. Bytes that pass their
-// checksums but do not fit together (a wrong counter, sequence, offset or write-set hash) are
-// corrupt in either case.
+// Torn or corrupt (docs/format.md, "HALog files"): when the file ends in a valid closing root
+// block that describes the bytes before it, any failure before it is reported `corrupt`. In a
+// settled HALog (synced at an open, docs/format.md) that is rot or a misdirected write; in one
+// written since, a crash that kept the closing root but not an earlier write looks the same, and
+// recovery rebuilds it from the journal either way. When the file does not end so, it is `torn`:
+// a write set that never committed, or one whose end a crash lost; the scan reports where the
+// valid prefix ends. A rotten closing root block cannot be told from a lost one, and is reported
+// torn. Bytes that pass their checksums but do not fit together (a wrong counter, sequence,
+// offset or write-set hash) are corrupt in either case.
 #pragma once
 
 #include <optional>

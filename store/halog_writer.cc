@@ -20,9 +20,22 @@ Bytes encode_halog_header(CommitCounter commit_counter) {
   return header;
 }
 
+Bytes encode_halog(const RootBlock& opening, ByteView blocks, const RootBlock* closing) {
+  Bytes bytes = encode_halog_header(opening.commit_counter.next());
+  bytes.reserve(bytes.size() + 2 * format::root_block_size_bytes + blocks.size());
+  append_root_block(bytes, opening);
+  bytes.insert(bytes.end(), blocks.begin(), blocks.end());
+  if (closing != nullptr) {
+    QUIRE_ASSERT(closing->commit_counter == opening.commit_counter.next());
+    append_root_block(bytes, *closing);
+  }
+  return bytes;
+}
+
 Result<std::unique_ptr<HALogWriter>> HALogWriter::create(io::Disk& disk, std::string path,
                                                          const RootBlock& opening) {
-  QUIRE_TRY_ASSIGN(std::unique_ptr<io::File> file, disk.open(path, io::OpenMode::create_or_open));
+  QUIRE_TRY_ASSIGN(std::unique_ptr<io::File> file,
+                   disk.open(path, io::OpenMode::create_or_open_volatile));
   // A file left by an attempt that was rolled back holds nothing of value: start over.
   QUIRE_TRY(file->truncate(0));
   const CommitCounter counter = opening.commit_counter.next();
@@ -30,17 +43,6 @@ Result<std::unique_ptr<HALogWriter>> HALogWriter::create(io::Disk& disk, std::st
   Bytes head = encode_halog_header(counter);
   append_root_block(head, opening);
   QUIRE_TRY(writer->append(head));
-  return writer;
-}
-
-Result<std::unique_ptr<HALogWriter>> HALogWriter::reopen(io::Disk& disk, std::string path,
-                                                         CommitCounter commit_counter,
-                                                         uint64_t valid_length) {
-  QUIRE_TRY_ASSIGN(std::unique_ptr<io::File> file, disk.open(path, io::OpenMode::read_write));
-  QUIRE_TRY(file->truncate(valid_length));
-  std::unique_ptr<HALogWriter> writer(
-      new HALogWriter(std::move(file), std::move(path), commit_counter));
-  writer->size_bytes_ = valid_length;
   return writer;
 }
 
@@ -62,10 +64,6 @@ Status HALogWriter::close(const RootBlock& closing) {
   QUIRE_TRY(append(encoded));
   closed_ = true;
   return ok_status();
-}
-
-Status HALogWriter::sync() {
-  return file_->sync();
 }
 
 }  // namespace quire::store

@@ -8,11 +8,12 @@
 //   opening root block: the committed root block N-1 the write set applies to (128 bytes);
 //   the write set's blocks, each exactly as in the journal (self-checksummed, self-delimiting);
 //   closing root block: root block N as committed (128 bytes), written at COMMIT.
-// Crash at each step: before PREPARE's sync, any suffix may be lost or torn (the file is
-// incomplete; recovery deletes an HALog past the journal's commit point). After it, header,
-// opening root and blocks are durable. The closing root is appended at COMMIT but not synced on
-// its own: if a crash loses it while the journal's root block N survived, recovery appends it
-// again from the journal (Journal::open).
+// Durability: none of it is synced on the commit path, and the file is created without a
+// directory sync (io::OpenMode::create_or_open_volatile). An HALog is derived data: HALog N is
+// root N-1, the journal bytes of write set N and root N, all of which the journal holds durably
+// once N commits (and the blocks alone once N is prepared). A crash may therefore lose, tear or
+// drop the whole file; Journal::open rebuilds it from the journal (docs/format.md, "Commit
+// order, crashes and recovery"). Readers check every byte (halog_reader.h).
 //
 // Suspends (every call writes through io::File).
 #pragma once
@@ -30,23 +31,15 @@ namespace quire::store {
 
 class HALogWriter {
  public:
-  // Creates (or empties) the file at `path` and writes the header and the opening root block,
-  // unsynced. REQUIRES: opening.commit_counter + 1 == the write set's counter.
+  // Creates (or empties) the file at `path`, volatile (no directory sync), and writes the header
+  // and the opening root block, unsynced. The opening root is that of the write set's counter-1.
   static Result<std::unique_ptr<HALogWriter>> create(io::Disk& disk, std::string path,
                                                      const RootBlock& opening);
-
-  // Reopens the HALog of an uncommitted write set found whole at recovery, to append its closing
-  // root block later: keeps the first `valid_length` bytes (header, opening root, blocks).
-  static Result<std::unique_ptr<HALogWriter>> reopen(io::Disk& disk, std::string path,
-                                                     CommitCounter commit_counter,
-                                                     uint64_t valid_length);
 
   // Appends one block (already checked by the caller), unsynced.
   Status append_block(ByteView block);
   // Appends the closing root block, unsynced. REQUIRES: not closed yet.
   Status close(const RootBlock& closing);
-  // Makes everything appended so far durable. Errors: io_error (the data may be gone).
-  Status sync();
 
   CommitCounter commit_counter() const { return commit_counter_; }
   const std::string& path() const { return path_; }
@@ -67,5 +60,9 @@ class HALogWriter {
 
 // The header of the HALog of commit point `commit_counter`.
 Bytes encode_halog_header(CommitCounter commit_counter);
+// A whole HALog file: header, `opening`, the write set's block bytes exactly as in the journal,
+// and `closing` when it is given (an uncommitted write set has none). Unchecked: the caller
+// scans the result (HALogReader::scan).
+Bytes encode_halog(const RootBlock& opening, ByteView blocks, const RootBlock* closing);
 
 }  // namespace quire::store

@@ -1,7 +1,8 @@
 // HeldWriteSet: the one uncommitted write set a journal holds, sealed by this member as leader or
 // laid down block by block as follower: where its blocks are, their running write-set hash, the
 // HALog being written for it, and how far the two-phase commit has gone. Memory only; after a
-// crash the journal forgets it (open truncates its bytes and deletes its HALog).
+// crash, open builds one again from a whole write set past the committed end (or in its HALog),
+// not prepared: prepare syncs again before this member may vote.
 #pragma once
 
 #include <memory>

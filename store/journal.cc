@@ -1,5 +1,5 @@
-// Journal: open, recovery, options and reads. Writes are in journal_write.cc; HALog management,
-// rebuild and repair in journal_maintenance.cc.
+// Journal: open, options and reads. Recovery is in journal_recovery.cc; writes in
+// journal_write.cc; HALog management, rebuild and repair in journal_maintenance.cc.
 #include "store/journal.h"
 
 #include "io/base/text.h"
@@ -101,9 +101,12 @@ std::string Journal::snapshot_directory() const {
   return join_path(options_.directory, format::snapshot_directory_name);
 }
 
+std::string Journal::halog_directory() const {
+  return join_path(options_.directory, format::halog_directory_name);
+}
+
 std::string Journal::halog_path(CommitCounter counter) const {
-  return join_path(join_path(options_.directory, format::halog_directory_name),
-                   counter_file_name(counter, format::halog_file_suffix));
+  return join_path(halog_directory(), counter_file_name(counter, format::halog_file_suffix));
 }
 
 Result<std::unique_ptr<Journal>> Journal::open(io::Disk& disk, const JournalOptions& options) {
@@ -132,100 +135,6 @@ Result<std::unique_ptr<Journal>> Journal::open(io::Disk& disk, const JournalOpti
   journal->recovery_notes_ = std::move(notes);
   QUIRE_TRY(journal->recover());
   return journal;
-}
-
-Status Journal::recover() {
-  QUIRE_TRY_ASSIGN(const uint64_t size, file_->size());
-  QUIRE_ASSERT(size >= root_.end_offset);  // newest_root() refuses a root past the file.
-  if (size > root_.end_offset) {
-    QUIRE_TRY(file_->truncate(root_.end_offset));
-    QUIRE_TRY(file_->sync());
-    recovery_notes_.push_back(concat("truncated ", size - root_.end_offset,
-                                     " uncommitted bytes past commit point ",
-                                     root_.commit_counter));
-  }
-  return reconcile_halogs();
-}
-
-Status Journal::reconcile_halogs() {
-  QUIRE_TRY_ASSIGN(const std::vector<CommitCounter> counters, halog_counters());
-  for (const CommitCounter counter : counters) {
-    if (counter < root_.commit_counter) continue;  // Older ones are checked when read.
-    const std::string path = halog_path(counter);
-    QUIRE_TRY_ASSIGN(Bytes bytes, read_whole_file(disk_, path));
-    const HALogScan scan = HALogReader::scan(bytes);
-    if (counter == root_.commit_counter) {
-      if (scan.state == HALogState::torn) QUIRE_TRY(restore_closing_root(counter, scan));
-      if (scan.state == HALogState::corrupt) {
-        recovery_notes_.push_back(concat("HALog ", counter,
-                                         " is corrupt: kept as is, not "
-                                         "servable (",
-                                         scan.problem, ")"));
-      }
-      continue;
-    }
-    const bool follows = counter == root_.commit_counter.next() && held_ == nullptr &&
-                         scan.opening_root.has_value() && *scan.opening_root == root_;
-    if (follows && scan.state == HALogState::complete) {
-      // The closing root block is written at COMMIT only, after the quorum decided: the journal
-      // lost its root block (a crash before it was durable, or a rotten slot). Roll forward.
-      QUIRE_TRY_ASSIGN(const HALogReader halog, HALogReader::parse(std::move(bytes)));
-      MutationScope scope(mutating_);
-      QUIRE_TRY(replay_blocks(halog, false));
-      recovery_notes_.push_back(
-          concat("rolled forward to commit point ", counter, " from its HALog"));
-      continue;
-    }
-    if (follows && scan.state == HALogState::torn && scan.last_block_seen) {
-      // Every block of an uncommitted write set: perhaps one this member voted YES for, which
-      // must outlive the crash. Hold it again, as if laid down; the engine commits, re-proposes
-      // or rolls it back.
-      QUIRE_TRY(recover_held_write_set(counter, bytes, scan));
-      continue;
-    }
-    QUIRE_TRY(disk_.unlink(path));
-    recovery_notes_.push_back(concat("deleted HALog ", counter, " (", halog_state_name(scan.state),
-                                     ") past commit point ", root_.commit_counter));
-  }
-  return ok_status();
-}
-
-Status Journal::recover_held_write_set(CommitCounter counter, ByteView halog_bytes,
-                                       const HALogScan& scan) {
-  MutationScope scope(mutating_);
-  for (const auto& [offset, length] : scan.blocks) {
-    QUIRE_TRY(lay_down_block(halog_bytes.subspan(offset, length), false));
-  }
-  QUIRE_ASSERT(held_ != nullptr && held_->complete());
-  QUIRE_TRY_ASSIGN(std::unique_ptr<HALogWriter> halog,
-                   HALogWriter::reopen(disk_, halog_path(counter), counter, scan.valid_length));
-  held_->attach_halog(std::move(halog));
-  recovery_notes_.push_back(concat("holds the whole uncommitted write set ", counter, " again (",
-                                   scan.blocks.size(), " blocks)"));
-  return ok_status();
-}
-
-Status Journal::restore_closing_root(CommitCounter counter, const HALogScan& scan) {
-  // Only the closing root may be missing: all blocks must be there and match root N.
-  const bool blocks_whole = scan.opening_root.has_value() &&
-                            scan.blocks.size() == root_.write_set_block_count &&
-                            scan.write_set_hash == root_.write_set_hash &&
-                            scan.opening_root->end_offset == root_.write_set_begin_offset;
-  if (!blocks_whole) {
-    recovery_notes_.push_back(concat("HALog ", counter,
-                                     " is torn before its last block: kept as "
-                                     "is, not servable (",
-                                     scan.problem, ")"));
-    return ok_status();
-  }
-  QUIRE_TRY_ASSIGN(const std::unique_ptr<io::File> file,
-                   disk_.open(halog_path(counter), io::OpenMode::read_write));
-  QUIRE_TRY(file->truncate(scan.valid_length));
-  const EncodedRootBlock encoded = encode_root_block(root_);
-  QUIRE_TRY(file->write(scan.valid_length, encoded));
-  QUIRE_TRY(file->sync());
-  recovery_notes_.push_back(concat("restored the closing root block of HALog ", counter));
-  return ok_status();
 }
 
 Status Journal::check_writable() const {

@@ -12,25 +12,31 @@
 //   resync:   replay(HALogReader)            rebuild: begin_install / install_chunk /
 //   finish_install
 //
-// Durability. seal and lay_down write unsynced. prepare syncs the journal and the HALog (the
-// write set is then durable: a member may vote YES). commit appends the closing root block to the
-// HALog, writes the root block into its slot and syncs the journal: the commit point is durable
-// when commit returns. Below the committed end offset no byte ever changes (only the two root
-// slots at the head are rewritten); the journal never reclaims space.
+// Durability. seal and lay_down write unsynced, to the journal and to the HALog. prepare syncs
+// the journal (the write set's blocks past the committed end are then durable: a member may vote
+// YES). commit appends the closing root block to the HALog, writes the root block into its slot
+// and syncs the journal: the commit point is durable when commit returns. Two syncs per commit,
+// both of the journal. HALogs are never synced on that path, nor their creation (derived data:
+// open rebuilds them from the journal). rollback truncates to the committed end and syncs, so a
+// rolled-back write set never comes back. Below the committed end offset no byte ever changes
+// (only the two root slots at the head are rewritten); the journal never reclaims space.
 //
 // Failed syncs. A sync that fails may have dropped the data it was asked to persist (Linux
 // fsync semantics). The journal then refuses every further write with io_error (failed() is
 // true) until it is reopened, which recovers from what the disk really holds.
 //
-// Recovery (open): picks the valid root slot with the highest counter N; truncates the file to
-// root N's end; then reconciles the HALogs, in counter order:
+// Recovery (open, journal_recovery.cc): picks the valid root slot with the highest counter N,
+// then:
 //   - HALog N+1 complete (its closing root is written at COMMIT, after the quorum decided):
 //     replayed, rolling the journal forward to N+1; the rules then apply to N+2.
-//   - HALog N+1 holding every block of its write set but no closing root: the write set is held
-//     again, as if laid down (uncommitted_counter() == N+1), because this member may have voted
-//     YES for it (PREPARE synced it). The engine commits it, re-proposes it or rolls it back.
-//   - any other HALog past N (a write set that never got whole): deleted.
-//   - HALog N that lost its closing root block (not synced on its own): restored from root N.
+//   - A whole write set N+1 past the committed end (every block checks and continues the last,
+//     up to the block flagged last) is held again, as if laid down (uncommitted_counter() ==
+//     N+1), because this member may have voted YES for it (PREPARE synced it). Failing that, an
+//     HALog N+1 holding every block does the same. The engine commits it, re-proposes it or
+//     rolls it back. Anything else past the committed end is cut (truncated and synced).
+//   - HALogs past what is held are deleted.
+//   - The HALogs written since the last open are settled: synced when whole, rebuilt from the
+//     journal when a crash lost, tore or damaged them; then the settled mark moves to N.
 // The committed state after open is exactly the last durable commit point. recovery_notes()
 // says what open did.
 //
@@ -175,7 +181,7 @@ class Journal {
   std::optional<CommitCounter> uncommitted_counter() const;
   // Checks that the held write set is whole and is the one `proposed` describes (counter, begin
   // and end offsets, block count, write-set hash; for a sealed or already prepared one, the same
-  // trees), then syncs journal and HALog. Errors: unavailable (nothing or not all held),
+  // trees), then syncs the journal. Errors: unavailable (nothing or not all held),
   // invalid_argument (another write set), io_error (then failed()).
   Status prepare(const RootBlock& proposed);
   // Commits the held write set as `root`, which may differ from the proposal only in term and
@@ -183,8 +189,8 @@ class Journal {
   // prepare was not called. A repeated commit of the current root is accepted. Errors: as
   // prepare, plus no_space (the HALog append; nothing changed, commit may be retried).
   Status commit(const RootBlock& root);
-  // Drops the held write set and the pending layer: truncates to the committed end and deletes
-  // the HALog of the uncommitted counter.
+  // Drops the held write set and the pending layer: truncates to the committed end, syncs, and
+  // deletes the HALog of the uncommitted counter. Errors: io_error (then failed()).
   Status rollback();
   // The blocks of the held write set, exactly as written (a new leader re-streams them).
   Result<std::vector<Bytes>> uncommitted_blocks();
@@ -200,7 +206,8 @@ class Journal {
   // byte-identical to the writer's. Errors: invalid_argument (the HALog does not follow this
   // commit point), and those of lay_down and commit. REQUIRES: nothing held or pending.
   Status replay(const HALogReader& halog);
-  // Deletes the HALogs of counters <= `counter`. REQUIRES: counter <= commit_counter().
+  // Deletes the HALogs of counters <= `counter` and moves the settled mark past them, so that
+  // open does not rebuild them. REQUIRES: counter <= commit_counter().
   Status purge_halogs_through(CommitCounter counter);
   std::string halog_path(CommitCounter counter) const;
 
@@ -240,13 +247,24 @@ class Journal {
   Journal(io::Disk& disk, const JournalOptions& options, std::unique_ptr<JournalFile> file,
           const RootBlock& root);
 
-  // journal.cc: recovery and reads.
-  Status recover();
-  Status reconcile_halogs();
-  Status restore_closing_root(CommitCounter counter, const HALogScan& scan);
-  Status recover_held_write_set(CommitCounter counter, ByteView halog_bytes, const HALogScan& scan);
+  // journal.cc: reads.
   Status check_writable() const;
   Address pending_base_tree() const;
+  std::string halog_directory() const;
+
+  // journal_recovery.cc: recovery at open, and settling HALogs.
+  Status recover();
+  Status load_settled_mark();
+  Status roll_forward();
+  Status recover_write_set_past_end();
+  Result<std::vector<Bytes>> read_write_set_past_end(uint64_t file_size);
+  std::vector<Bytes> read_write_set_in_halog();
+  Status hold_write_set(const std::vector<Bytes>& blocks, bool in_journal);
+  Status delete_halogs_past(CommitCounter last_kept);
+  Status settle_halogs(CommitCounter after, CommitCounter through);
+  Status settle_halog(CommitCounter counter);
+  Result<Bytes> halog_from_journal(CommitCounter counter);
+  Status write_settled_mark(CommitCounter counter);
 
   // journal_write.cc: write sets and the two-phase commit.
   Result<WriteSet> seal_layer(const PendingLayer& layer, Term term, int64_t commit_time_ns);
@@ -268,6 +286,10 @@ class Journal {
   PendingLayer pending_;
   const PendingLayer* sealing_ = nullptr;  // The layer a seal in progress is writing.
   std::unique_ptr<PrefixInstall> install_;
+  // Every HALog of a counter up to this one is durable and checked, or was purged on purpose;
+  // the ones past it were written since and may not be (recovery settles them). Mirrors the
+  // settled mark in the HALog directory.
+  CommitCounter settled_through_;
   bool failed_ = false;
   bool mutating_ = false;
   std::vector<std::string> recovery_notes_;

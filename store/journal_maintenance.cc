@@ -33,8 +33,7 @@ Status verify_blocks_at(uint64_t offset, ByteView bytes) {
 // ---- HALogs ----
 
 Result<std::vector<CommitCounter>> Journal::halog_counters() {
-  QUIRE_TRY_ASSIGN(const std::vector<std::string> names,
-                   disk_.list(join_path(options_.directory, format::halog_directory_name)));
+  QUIRE_TRY_ASSIGN(const std::vector<std::string> names, disk_.list(halog_directory()));
   std::vector<CommitCounter> counters;
   for (const std::string& name : names) {
     if (auto counter = parse_counter_file_name(name, format::halog_file_suffix)) {
@@ -93,6 +92,8 @@ Status Journal::purge_halogs_through(CommitCounter counter) {
     Status unlinked = disk_.unlink(halog_path(each));
     if (!unlinked.ok() && unlinked.code() != ErrorCode::not_found) return unlinked;
   }
+  // Gone on purpose: open() must not rebuild them. One rename in the HALog directory.
+  if (counter > settled_through_) QUIRE_TRY(write_settled_mark(counter));
   return ok_status();
 }
 
@@ -162,6 +163,7 @@ Status Journal::finish_install() {
   QUIRE_ASSERT_MSG(install_ != nullptr, "finish_install without begin_install");
   QUIRE_TRY(install_->finish());
   const RootBlock root = install_->root();
+  const CommitCounter previous = root_.commit_counter;
   QUIRE_TRY(disk_.rename(install_->path(), journal_path()));
   install_.reset();
   QUIRE_TRY_ASSIGN(std::unique_ptr<JournalFile> file, JournalFile::open(disk_, journal_path()));
@@ -177,6 +179,14 @@ Status Journal::finish_install() {
   QUIRE_TRY_ASSIGN(const std::vector<CommitCounter> counters, halog_counters());
   for (const CommitCounter counter : counters) {
     if (counter > root_.commit_counter) QUIRE_TRY(disk_.unlink(halog_path(counter)));
+  }
+  // This member never held the HALogs of the copied commit points past its own: settle the ones
+  // it wrote, and let the mark say the rest are absent on purpose (open() must not rebuild the
+  // whole copied history).
+  const CommitCounter through = std::min(previous, root_.commit_counter);
+  QUIRE_TRY(settle_halogs(std::min(settled_through_, through), through));
+  if (settled_through_ != root_.commit_counter) {
+    QUIRE_TRY(write_settled_mark(root_.commit_counter));
   }
   return ok_status();
 }

@@ -215,14 +215,9 @@ Status Journal::sync_journal() {
 Status Journal::make_durable() {
   QUIRE_ASSERT(held_ != nullptr);
   if (held_->prepared()) return ok_status();
+  // The journal alone: its blocks past the committed end are what open() holds again after a
+  // crash. The HALog is derived from them and rebuilt by open() if a crash loses it.
   QUIRE_TRY(sync_journal());
-  if (held_->halog() != nullptr) {
-    Status synced = held_->halog()->sync();
-    if (!synced.ok()) {
-      failed_ = true;
-      return synced;
-    }
-  }
   held_->set_prepared();
   return ok_status();
 }
@@ -248,8 +243,8 @@ Status Journal::commit(const RootBlock& root) {
 Status Journal::commit_held(const RootBlock& root) {
   QUIRE_ASSERT(held_ != nullptr && held_->prepared());
   HALogWriter* halog = held_->halog();
-  // The HALog first: a crash between the two leaves a complete HALog that open() rolls forward.
-  // No sync of its own: open() restores a lost closing root block from the journal's.
+  // The HALog first: a crash between the two may leave a complete HALog that open() rolls
+  // forward. No sync of its own: open() rebuilds a lost or torn HALog from the journal.
   if (halog != nullptr && !halog->closed()) QUIRE_TRY(halog->close(root));
   Status written = file_->write_root(root);
   if (!written.ok()) {
@@ -277,8 +272,10 @@ Status Journal::drop_held() {
   held_.reset();
   cache_.evict_from(root_.end_offset);
   if (!failed_) {
-    // Not synced: bytes past the committed end that a crash brings back are truncated by open().
+    // Synced: open() holds again a whole write set it finds past the committed end, so a rolled
+    // back one must be gone for good before the HALog goes (its other source at open).
     Status truncated = file_->truncate(root_.end_offset);
+    if (truncated.ok()) truncated = file_->sync();
     if (!truncated.ok()) {
       failed_ = true;
       return truncated;

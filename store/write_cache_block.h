@@ -11,8 +11,10 @@
 //   u64 file offset of the block, u32 length of the block (header + records), u32 zero,
 //   u64 XXH3 of (header bytes [0, 56), records).
 // A block is written by one write() call and is durable only after the sync of PREPARE; a crash
-// before that may keep, lose or tear it, and open() truncates it away (it lies past the committed
-// end). Below the committed end a block that fails its checksum is rot (repair from a peer).
+// before that may keep, lose or tear it. Past the committed end, open() keeps a block only as
+// part of a whole write set that checks (counter, sequence, offset, term, checksum, up to the
+// last block) and cuts the rest. Below the committed end a block that fails its checksum is rot
+// (repair from a peer).
 #pragma once
 
 #include <cstdint>

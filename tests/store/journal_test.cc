@@ -244,32 +244,40 @@ TEST(Journal, RollbackForgetsTheWriteSet) {
   EXPECT_EQ(journal.commit_counter(), CommitCounter(2));
 }
 
-// The closing root block of an HALog is not synced on its own: a crash right after a commit
-// may lose it, and open puts it back from the journal's root block.
-TEST(Journal, OpenRestoresALostClosingRootBlock) {
+// HALogs are never synced on the commit path and are created without a directory sync: a crash
+// may lose them whole (closing root included), and open rebuilds them from the journal, byte for
+// byte what commit wrote.
+TEST(Journal, OpenRebuildsLostHALogsFromTheJournal) {
   SimNodeDisk node(8);
-  std::string path;
-  Bytes complete;
+  std::vector<Bytes> written;
   {
     auto opened = node.open();
     ASSERT_OK(opened);
-    ASSERT_OK((*opened)->put(as_bytes("a"), as_bytes("1")));
-    commit_pending(**opened);
-    path = (*opened)->halog_path(CommitCounter(1));
-    complete = node.current_bytes(path);
+    for (uint64_t counter = 1; counter <= 3; counter++) {
+      ASSERT_OK((*opened)->put(as_bytes(key_of(counter)), as_bytes(value_of(counter, 500))));
+      commit_pending(**opened);
+      written.push_back(node.current_bytes((*opened)->halog_path(CommitCounter(counter))));
+    }
   }
-  node.crash(sim::CrashFates{0.0, 1.0, 0.0});  // Every unsynced write is lost.
-  EXPECT_EQ(node.current_bytes(path).size(), complete.size() - format::root_block_size_bytes);
+  node.crash(sim::CrashFates{0.0, 1.0, 0.0});  // Every unsynced write and name is lost.
+  EXPECT_FALSE(node.image().files().contains("halog/00000000000000000001.halog"));
   auto opened = node.open();
   ASSERT_OK(opened);
-  EXPECT_EQ((*opened)->commit_counter(), CommitCounter(1));
-  EXPECT_EQ(node.current_bytes(path), complete);
-  EXPECT_OK((*opened)->read_halog(CommitCounter(1)));
-  bool noted = false;
-  for (const std::string& note : (*opened)->recovery_notes()) {
-    noted = noted || note.find("restored the closing root block") != std::string::npos;
+  EXPECT_EQ((*opened)->commit_counter(), CommitCounter(3));
+  for (uint64_t counter = 1; counter <= 3; counter++) {
+    auto bytes = (*opened)->read_halog(CommitCounter(counter));
+    ASSERT_OK(bytes);
+    EXPECT_EQ(*bytes, written[counter - 1]);
+    // Settled: durable now, name and bytes.
+    const auto& image = node.image().files().at((*opened)->halog_path(CommitCounter(counter)));
+    EXPECT_TRUE(image->name_durable);
+    EXPECT_EQ(image->durable, written[counter - 1]);
   }
-  EXPECT_TRUE(noted);
+  size_t rebuilt = 0;
+  for (const std::string& note : (*opened)->recovery_notes()) {
+    if (note.find("rebuilt HALog") != std::string::npos) rebuilt++;
+  }
+  EXPECT_EQ(rebuilt, 3u);
 }
 
 enum class CrashPoint { after_put, after_seal, after_prepare, after_commit };
