@@ -271,6 +271,8 @@ class Journal {
   Status lay_down_block(ByteView block, bool write_halog);
   Status check_proposal(const RootBlock& proposed) const;
   Status make_durable();
+  // Reads the held write set back from the file and checks its hash.
+  Status verify_held_bytes();
   Status commit_held(const RootBlock& root);
   Status sync_journal();
   Status drop_held();

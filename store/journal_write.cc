@@ -218,7 +218,28 @@ Status Journal::make_durable() {
   // The journal alone: its blocks past the committed end are what open() holds again after a
   // crash. The HALog is derived from them and rebuilt by open() if a crash loses it.
   QUIRE_TRY(sync_journal());
+  QUIRE_TRY(verify_held_bytes());
   held_->set_prepared();
+  return ok_status();
+}
+
+Status Journal::verify_held_bytes() {
+  // A YES vote says "the write set is on my disk". What arrived was checked, but a misdirected
+  // write may have put it elsewhere: read it back before saying so.
+  constexpr uint64_t chunk_bytes = 1u << 20;
+  Checksummer checksummer;
+  for (uint64_t offset = held_->begin_offset(); offset < held_->end_offset();) {
+    const uint64_t length = std::min(chunk_bytes, held_->end_offset() - offset);
+    Bytes bytes(length);
+    QUIRE_TRY(file_->read_exact(offset, bytes));
+    checksummer.update(bytes);
+    offset += length;
+  }
+  if (checksummer.digest() != held_->write_set_hash()) {
+    return Error(ErrorCode::checksum_mismatch, concat("write set ", held_->commit_counter(),
+                                                      " reads back different from what was ",
+                                                      "written at ", held_->begin_offset()));
+  }
   return ok_status();
 }
 

@@ -110,11 +110,21 @@ Status QuorumStateFile::store(const QuorumState& state) {
   }
   const uint64_t sequence = sequence_ + 1;
   const Bytes bytes = encode(state, sequence);
-  QUIRE_TRY(file_->write((sequence % 2) * format::quorum_state_slot_size_bytes, bytes));
+  const uint64_t slot_offset = (sequence % 2) * format::quorum_state_slot_size_bytes;
+  QUIRE_TRY(file_->write(slot_offset, bytes));
   Status synced = file_->sync();
   if (!synced.ok()) {
     failed_ = true;
     return synced;
+  }
+  // A vote that is not where load() will look for it is a vote forgotten at the next start: read
+  // the slot back (a misdirected write put it elsewhere) and refuse to go on if it is not there.
+  Bytes back(bytes.size());
+  Status read = file_->read_exact(slot_offset, back);
+  if (!read.ok() || back != bytes) {
+    failed_ = true;
+    return Error(ErrorCode::io_error,
+                 "the quorum state reads back different from what was written");
   }
   state_ = state;
   sequence_ = sequence;

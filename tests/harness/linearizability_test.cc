@@ -757,6 +757,36 @@ History random_small_history(bool versions) {
 
 // The checker's register model, written again plainly: the value, its version (0: not known)
 // and the highest known version written.
+TEST(Linearizability, TwoWritesOfOneWriteSetShareItsVersion) {
+  // Goal: two transactions sealed into one write set both carry its commit counter as version;
+  // the later one wins, and a read of it reports that version.
+  History history;
+  Operation first;
+  first.client = 1;
+  first.id = 1;
+  first.invoke = Instant::from_ns(0);
+  first.complete = Instant::from_ns(100);
+  first.outcome = Outcome::ok;
+  first.writes.push_back(Write::put("k", "a"));
+  first.commit_counter = CommitCounter(7);
+  Operation second = first;
+  second.client = 2;
+  second.id = 2;
+  second.writes = {Write::put("k", "b")};
+  Operation read;
+  read.client = 3;
+  read.id = 3;
+  read.invoke = Instant::from_ns(200);
+  read.complete = Instant::from_ns(300);
+  read.outcome = Outcome::ok;
+  read.reads.push_back(ReadResult::found("k", "b", CommitCounter(7)));
+  history = {first, second, read};
+  EXPECT_EQ(check_linearizability(history).verdict, Verdict::linearizable);
+  // A version below one already written is still a violation.
+  history[2].reads[0] = ReadResult::found("k", "b", CommitCounter(6));
+  EXPECT_EQ(check_linearizability(history).verdict, Verdict::violation);
+}
+
 struct BruteForceRegister {
   std::optional<Value> value;
   uint64_t version = 0;
@@ -765,7 +795,7 @@ struct BruteForceRegister {
   // A version reported for the present value.
   bool learn(uint64_t reported) {
     if (version != 0) return version == reported;
-    if (reported <= floor) return false;
+    if (reported < floor) return false;  // Equal: a write of the same write set.
     version = floor = reported;
     return true;
   }
@@ -800,7 +830,7 @@ struct BruteForceRegister {
                                  ? operation.commit_counter->value()
                                  : 0;
     if (written != 0) {
-      if (written <= floor) return false;
+      if (written < floor) return false;  // Equal: two writes of one write set.
       floor = written;
     }
     value = operation.writes.back().value;
