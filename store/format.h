@@ -193,6 +193,10 @@ inline constexpr std::string_view temporary_file_suffix = ".tmp";
 
 inline constexpr uint64_t quorum_state_magic = magic_from_text("QUIRE-QS");
 inline constexpr uint64_t quorum_state_slot_size_bytes = 4096;
+// Slots 0 and 1 alternate (record of sequence s in slot s % 2); slot 2 mirrors the latest record,
+// written under the same sync, so that rot in one copy of the latest record leaves the other.
+inline constexpr uint64_t quorum_state_mirror_slot = 2;
+inline constexpr uint64_t quorum_state_slot_count = 3;
 inline constexpr size_t quorum_state_record_size_bytes = 192;
 namespace quorum_state_field {
 inline constexpr size_t magic = 0;

@@ -79,14 +79,16 @@ Status QuorumStateFile::load() {
   std::optional<Decoded> best;
   bool damaged = false;
   std::string damage;
-  for (uint64_t slot = 0; slot < 2; slot++) {
+  for (uint64_t slot = 0; slot < format::quorum_state_slot_count; slot++) {
     Bytes bytes(format::quorum_state_record_size_bytes, 0);
     QUIRE_TRY_ASSIGN(const size_t count,
                      file_->read(slot * format::quorum_state_slot_size_bytes, bytes));
     (void)count;  // A short file reads as zeros past its end: an empty slot.
     if (std::all_of(bytes.begin(), bytes.end(), [](uint8_t byte) { return byte == 0; })) continue;
     auto decoded = decode(bytes);
-    if (!decoded.ok() || decoded->sequence % 2 != slot) {
+    const bool in_place =
+        decoded.ok() && (slot == format::quorum_state_mirror_slot || decoded->sequence % 2 == slot);
+    if (!in_place) {
       damaged = true;
       damage = decoded.ok() ? "a record in the wrong slot" : decoded.error().message();
       continue;
@@ -111,7 +113,12 @@ Status QuorumStateFile::store(const QuorumState& state) {
   const uint64_t sequence = sequence_ + 1;
   const Bytes bytes = encode(state, sequence);
   const uint64_t slot_offset = (sequence % 2) * format::quorum_state_slot_size_bytes;
+  const uint64_t mirror_offset =
+      format::quorum_state_mirror_slot * format::quorum_state_slot_size_bytes;
   QUIRE_TRY(file_->write(slot_offset, bytes));
+  QUIRE_TRY(file_->write(mirror_offset, bytes));
+  // One sync for both copies: a crash during it may lose both, but then nothing that depended on
+  // this record was sent yet, and the other alternate slot still holds the one before.
   Status synced = file_->sync();
   if (!synced.ok()) {
     failed_ = true;
@@ -120,8 +127,10 @@ Status QuorumStateFile::store(const QuorumState& state) {
   // A vote that is not where load() will look for it is a vote forgotten at the next start: read
   // the slot back (a misdirected write put it elsewhere) and refuse to go on if it is not there.
   Bytes back(bytes.size());
+  Bytes mirror_back(bytes.size());
   Status read = file_->read_exact(slot_offset, back);
-  if (!read.ok() || back != bytes) {
+  if (read.ok()) read = file_->read_exact(mirror_offset, mirror_back);
+  if (!read.ok() || back != bytes || mirror_back != bytes) {
     failed_ = true;
     return Error(ErrorCode::io_error,
                  "the quorum state reads back different from what was written");

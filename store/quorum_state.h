@@ -3,16 +3,18 @@
 // (the root block it prepared), if any. The engine stores it before it answers a vote or a
 // PREPARE (persist before send).
 //
-// File layout (docs/format.md, "Quorum state"): two 4096-byte slots; record of sequence s lives
-// in slot s % 2:
+// File layout (docs/format.md, "Quorum state"): three 4096-byte slots; the record of sequence s
+// lives in slot s % 2 and, as a mirror, in slot 2:
 //   magic "QUIRE-QS", u16 version, u16 record size (192), u32 zero, u64 sequence,
 //   u64 current term, u32 voted-for NodeId (0: none), u8 has-prepared, u8[3] zero,
 //   prepared root block (128 bytes; zeros when absent), zeros, u64 XXH3 of bytes [0, 184).
-// store() writes sequence s+1 into the other slot and syncs, so a crash or a torn write while
-// storing leaves the previous record intact: load() picks the valid record with the highest
-// sequence. An all-zero slot is empty (never written); a slot that is not all zeros and fails its
-// checksum is refused; if no slot is valid but one is non-zero, load fails with corruption
-// rather than forget a vote.
+// store() writes sequence s+1 into the other alternate slot and into the mirror slot, syncs once,
+// and reads both back. A crash or a torn write while storing leaves the previous record intact in
+// its alternate slot (and nothing that depended on the new one was sent); rot in one copy of the
+// latest record leaves the other. load() picks the valid record with the highest sequence. An
+// all-zero slot is empty (never written); a slot that is not all zeros and fails its checksum is
+// refused; if no slot is valid but one is non-zero, load fails with corruption rather than forget a
+// vote.
 #pragma once
 
 #include <cstdint>

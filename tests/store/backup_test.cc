@@ -229,12 +229,16 @@ TEST(QuorumStateFile, ALostOrRottenStoreFallsBack) {
     ASSERT_OK((*file)->store(QuorumState{Term(4), NodeId(1), std::nullopt}));
     ASSERT_OK((*file)->store(QuorumState{Term(5), NodeId(2), std::nullopt}));
   }
+  // Rot in the newest record's alternate slot: its mirror still holds it (a vote must not be
+  // forgotten: falling back to term 4 here would let this member vote twice in term 5).
   ASSERT_TRUE(node.image().rot_at("quorum_state", 0 * 4096 + 30, 1));  // Sequence 2: slot 0.
   auto file = QuorumStateFile::open(node.disk(), "quorum_state");
   ASSERT_OK(file);
-  EXPECT_EQ((*file)->state().current_term, Term(4));
-  // Both rotten: refused, not forgotten.
-  ASSERT_TRUE(node.image().rot_at("quorum_state", 4096 + 30, 1));
+  EXPECT_EQ((*file)->state().current_term, Term(5));
+  EXPECT_EQ((*file)->state().voted_for, NodeId(2));
+  // Every copy rotten: refused, not forgotten.
+  ASSERT_TRUE(node.image().rot_at("quorum_state", 1 * 4096 + 30, 1));
+  ASSERT_TRUE(node.image().rot_at("quorum_state", 2 * 4096 + 30, 1));
   EXPECT_EQ(QuorumStateFile::open(node.disk(), "quorum_state").code(), ErrorCode::corruption);
 }
 
