@@ -396,6 +396,9 @@ wire::MemberStatus ClientService::member_status() const {
                      : 0);
   member.set_leader(status.leader.value());
   member.set_read_repairs(read_repairs_);
+  member.set_halog_retention(status.halog_retention);
+  for (NodeId joined : status.joined)
+    member.add_joined(joined.value());
   std::string detail = concat(core::role_name(status.role));
   if (status.catching_up) detail += status.rebuilding ? ", rebuilding" : ", resyncing";
   if (status.in_flight) detail += concat(", write set ", *status.in_flight, " in flight");

@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "io/base/ids.h"
 #include "sim/fault_injector.h"
@@ -25,6 +26,24 @@ struct WorkloadMix {
   Duration think_time_max = Duration::milliseconds(20);
 };
 
+// A fault at a virtual time, from a scenario file (harness/scenario.proto, Fault).
+struct ScheduledFault {
+  enum class Trigger : uint8_t { now, leader_streaming, leader_preparing, leader_known };
+  Duration at;
+  Trigger trigger = Trigger::now;
+  std::string kind;
+  Duration length;
+  uint32_t member = 0;  // 0: the leader when it strikes (or, with `follower`, a non-leader).
+  bool follower = false;
+  uint32_t other = 0;
+  std::vector<uint32_t> group;
+  double probability = 0.0;
+  int64_t drift_ppm = 0;
+  Duration wall_offset;
+  std::string path;
+  uint32_t count = 1;
+};
+
 struct ClusterSpec {
   uint64_t seed = 1;
   uint32_t member_count = 3;
@@ -43,7 +62,8 @@ struct ClusterSpec {
   uint32_t block_size_bytes = 64 * 1024;
 
   WorkloadMix workload;
-  sim::FaultPlan faults;
+  sim::FaultPlan faults;  // Random faults (none enabled: none).
+  std::vector<ScheduledFault> scheduled_faults;
   // Breaks the fault budget on purpose: the cluster may stop, but must never answer wrongly.
   bool over_budget = false;
 

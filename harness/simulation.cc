@@ -4,6 +4,7 @@
 #include "harness/commit_safety.h"
 #include "harness/convergence.h"
 #include "harness/journal_copy.h"
+#include "harness/scheduled_faults.h"
 #include "harness/snapshot_check.h"
 #include "io/base/text.h"
 #include "sim/fault_injector.h"
@@ -126,6 +127,8 @@ SimulationReport run_simulation(const ClusterSpec& spec, const SimulationOptions
   sim::FaultInjector injector(world, spec.faults, split_seed(spec.seed, "injector"));
   const Instant heal_at = Instant() + spec.duration;
   injector.schedule(Instant() + Duration::seconds(1), heal_at);
+  ScheduledFaults scheduled(cluster, spec.scheduled_faults, split_seed(spec.seed, "scheduled"));
+  scheduled.schedule(heal_at);
   Workload workload(cluster);
   workload.start(heal_at);
   world.run_until(heal_at);
@@ -206,6 +209,7 @@ SimulationReport run_simulation(const ClusterSpec& spec, const SimulationOptions
   report.workload = workload.counts();
   report.marks = cluster.observations().marks;
   report.fault_log = injector.log();
+  report.fault_log.insert(report.fault_log.end(), scheduled.log().begin(), scheduled.log().end());
   report.node_exits = cluster.observations().node_exits;
   report.trace_hash = world.trace().hash();
   report.trace_events = world.trace().event_count();

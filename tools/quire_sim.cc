@@ -18,6 +18,7 @@
 #include <string_view>
 #include <vector>
 
+#include "harness/scenario.h"
 #include "harness/simulation.h"
 #include "io/base/text.h"
 #include "sim/determinism.h"
@@ -37,6 +38,7 @@ constexpr int exit_assertion = 127;
                "usage: quire-sim run [--seed N] [--nodes 1|3|5] [--seconds S]\n"
                "                     [--faults swarm|all|none|kind,kind,...] [--over-budget]\n"
                "                     [--check-determinism] [--trace FILE]\n"
+               "       quire-sim replay FILE [--trace FILE]\n"
                "       quire-sim fuzz [--seeds K] [--start S] [--jobs J] [--seconds S]\n"
                "                      [--check-determinism]\n",
                problem.c_str());
@@ -174,6 +176,65 @@ int run(int argc, char** argv) {
   }
   std::printf("%s: %s\n", code == 0 ? "PASSED" : "FAILED", replay.c_str());
   return code;
+}
+
+// ---- replay: one scenario file ----
+
+int replay(int argc, char** argv) {
+  if (argc < 3) usage("replay needs a scenario file");
+  const std::string path = argv[2];
+  std::string trace_path;
+  for (int index = 3; index < argc; index++) {
+    const std::string_view flag = argv[index];
+    if (flag == "--trace" && index + 1 < argc) {
+      trace_path = argv[++index];
+    } else {
+      usage(concat("unknown flag '", flag, "'"));
+    }
+  }
+  std::FILE* file = std::fopen(path.c_str(), "r");
+  if (file == nullptr) usage(concat("cannot read ", path));
+  std::string text;
+  char buffer[65536];
+  while (size_t count = std::fread(buffer, 1, sizeof buffer, file))
+    text.append(buffer, count);
+  std::fclose(file);
+  std::string name = path.substr(path.find_last_of('/') + 1);
+  name = name.substr(0, name.find('.'));
+  auto scenario = harness::parse_scenario(text, name);
+  if (!scenario.ok()) {
+    std::fprintf(stderr, "quire-sim: %s\n", scenario.error().message().c_str());
+    return 2;
+  }
+  std::printf("quire-sim replay %s: commit %s\n  %s\n", path.c_str(), QUIRE_GIT_COMMIT,
+              scenario->description.c_str());
+  std::printf("%s", scenario->spec.describe().c_str());
+  std::fflush(stdout);
+  set_assertion_exit([] { std::_Exit(exit_assertion); });
+  harness::SimulationOptions options;
+  std::FILE* trace_file = nullptr;
+  if (!trace_path.empty()) {
+    trace_file = std::fopen(trace_path.c_str(), "w");
+    if (trace_file == nullptr) usage(concat("cannot write the trace to ", trace_path));
+    options.trace.sink = trace_file;
+  }
+  const harness::SimulationReport report = harness::run_simulation(scenario->spec, options);
+  if (trace_file != nullptr) std::fclose(trace_file);
+  for (const std::string& line : report.fault_log)
+    std::printf("  fault %s\n", line.c_str());
+  for (const std::string& line : report.node_exits)
+    std::printf("  node exit %s\n", line.c_str());
+  std::printf("%s", report.summary().c_str());
+  std::printf("  marks:");
+  for (const auto& [mark, count] : report.marks) {
+    std::printf(" %s=%llu", mark.c_str(), static_cast<unsigned long long>(count));
+  }
+  std::printf("\n");
+  const std::vector<std::string> differences = harness::judge_scenario(*scenario, report);
+  for (const std::string& difference : differences)
+    std::printf("  UNEXPECTED %s\n", difference.c_str());
+  std::printf("%s: %s\n", differences.empty() ? "AS EXPECTED" : "NOT AS EXPECTED", path.c_str());
+  return differences.empty() ? 0 : (report.exit_code() != 0 ? report.exit_code() : 1);
 }
 
 // ---- fuzz: many seeds, each in a child process (an assertion ends only its child) ----
@@ -345,5 +406,6 @@ int main(int argc, char** argv) {
   if (argc < 2) quire::usage("missing command");
   if (std::strcmp(argv[1], "run") == 0) return quire::run(argc, argv);
   if (std::strcmp(argv[1], "fuzz") == 0) return quire::fuzz(argc, argv);
+  if (std::strcmp(argv[1], "replay") == 0) return quire::replay(argc, argv);
   quire::usage(quire::concat("unknown command '", argv[1], "'"));
 }

@@ -6,26 +6,51 @@
 #include "engine/core/resync.h"
 #include "engine/core/two_phase_commit.h"
 #include "engine/core/write_pipeline.h"
+#include "io/base/text.h"
 
 namespace quire::engine::core::leadership {
 namespace {
 
-// The HALogs every member has committed past (the leader knows all members' counters once it
-// heard from each in its term), raised to honour the retention cap.
-CommitCounter retained_through(const Context& context) {
-  const ReplicaState& state = context.state;
-  const LeaderState& leading = *state.leading;
-  CommitCounter lowest = state.committed.commit_counter;
+// How long a member may stay silent before the retention cap may drop the HALogs it lacks.
+uint64_t silent_ticks_max(const Context& context) {
+  return context.config.election_timeout_ticks_max * 4;
+}
+
+// The HALogs every member has committed past. A member that answers keeps every HALog it lacks,
+// however far behind it is (it is catching up). Only for a member silent for a while (or never
+// heard in this term) does the cap let the oldest go: a dead member must not fill the others'
+// disks; it rebuilds when it returns (docs/protocol.md, "Catch-up").
+CommitCounter retained_through(Context& context) {
+  ReplicaState& state = context.state;
+  LeaderState& leading = *state.leading;
+  const CommitCounter committed = state.committed.commit_counter;
+  CommitCounter lowest_live = committed;
+  std::optional<CommitCounter> lowest_silent;
+  std::optional<NodeId> silent_member;
   for (const auto& [member, progress] : leading.followers) {
-    if (!progress.heard) return leading.retained_through;
-    lowest = std::min(lowest, progress.committed);
+    const bool live = progress.heard &&
+                      state.now.value() - progress.last_heard.value() < silent_ticks_max(context);
+    if (live) {
+      lowest_live = std::min(lowest_live, progress.committed);
+      continue;
+    }
+    const CommitCounter known = progress.heard ? progress.committed : CommitCounter(0);
+    if (!lowest_silent || known < *lowest_silent) {
+      lowest_silent = known;
+      silent_member = member;
+    }
   }
+  CommitCounter retained = lowest_silent ? std::min(lowest_live, *lowest_silent) : lowest_live;
+  leading.retention_rule = lowest_silent ? "every member's HALogs kept (a member is silent)"
+                                         : "every member's HALogs kept";
   const uint64_t cap = context.config.halog_retention_count_max;
-  const uint64_t committed = state.committed.commit_counter.value();
-  if (cap > 0 && committed > cap && lowest.value() < committed - cap) {
-    lowest = CommitCounter(committed - cap);
+  if (cap > 0 && lowest_silent && committed.value() > cap &&
+      retained.value() < committed.value() - cap) {
+    retained = std::min(lowest_live, CommitCounter(committed.value() - cap));
+    leading.retention_rule =
+        concat("cap of ", cap, " HALogs: member ", *silent_member, " is silent and will rebuild");
   }
-  return std::max(lowest, leading.retained_through);
+  return std::max(retained, leading.retained_through);
 }
 
 void purge_halogs(Context& context, CommitCounter through) {

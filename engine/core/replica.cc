@@ -246,9 +246,17 @@ ReplicaStatus Replica::status() const {
     const LeaderState& leading = *state_.leading;
     if (leading.in_flight) {
       status.in_flight = leading.in_flight->root.commit_counter;
+      status.in_flight_prepared_here = leading.in_flight->prepared_here;
       status.participants = leading.in_flight->participants.size();
     }
     status.ready_for_reads = leading.ready_for_reads;
+    status.halog_retention = leading.retention_rule;
+    for (const auto& [member, progress] : leading.followers) {
+      if (progress.heard && !progress.catching_up &&
+          progress.committed == state_.committed.commit_counter) {
+        status.joined.push_back(member);
+      }
+    }
   }
   return status;
 }

@@ -35,8 +35,11 @@ struct ReplicaStatus {
   bool catching_up = false;
   bool rebuilding = false;
   std::optional<CommitCounter> in_flight;  // Leader: the write set in its two-phase commit.
+  bool in_flight_prepared_here = false;    // Leader: its own vote for it is durable.
   size_t participants = 0;                 // Leader: followers in that write set.
   bool ready_for_reads = false;
+  std::string halog_retention;  // Leader: which retention rule applies.
+  std::vector<NodeId> joined;   // Leader: followers at its commit point.
 };
 
 class Replica {

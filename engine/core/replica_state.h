@@ -7,6 +7,7 @@
 #include <map>
 #include <optional>
 #include <set>
+#include <string>
 #include <vector>
 
 #include "engine/core/config.h"
@@ -57,6 +58,7 @@ struct LeaderState {
   Ticks last_quorum_check;
   std::deque<std::pair<uint64_t, uint64_t>> reads_waiting;  // (read id, round that confirms it)
   CommitCounter retained_through;                           // Last value sent in heartbeats.
+  std::string retention_rule;  // Which retention rule set it (status output).
 };
 
 struct ResyncState {

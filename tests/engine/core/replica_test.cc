@@ -155,6 +155,25 @@ TEST(Replica, FollowerRestartResyncsWhatItMissed) {
   expect_converged(cluster);
 }
 
+TEST(Replica, ALiveLaggingMemberKeepsItsHALogsUnderTheCap) {
+  // Goal: the retention cap is for members that stay dead; one that answers keeps every HALog it
+  // lacks however far behind it is, and catches up by resync, not rebuild.
+  ReplicaConfig config;
+  config.halog_retention_count_max = 3;
+  ModelCluster cluster(3, 9, config);
+  const size_t leader = elect(cluster);
+  const size_t follower = (leader + 1) % 3;
+  cluster.set_cut(follower, true);
+  for (int write_set = 0; write_set < 10; write_set++) {
+    cluster.submit(leader);
+    cluster.settle(3, false);
+  }
+  cluster.set_cut(follower, false);
+  cluster.settle(200, false);
+  EXPECT_EQ(cluster.stats().rebuilds, 0u);
+  expect_converged(cluster);
+}
+
 TEST(Replica, PurgedHALogsMakeAReturningMemberRebuild) {
   ReplicaConfig config;
   config.halog_retention_count_max = 3;
@@ -162,9 +181,10 @@ TEST(Replica, PurgedHALogsMakeAReturningMemberRebuild) {
   const size_t leader = elect(cluster);
   const size_t follower = (leader + 1) % 3;
   cluster.crash(follower);
-  for (int write_set = 0; write_set < 12; write_set++) {
+  // Long enough to count as silent (4 election timeouts): only then may the cap drop HALogs.
+  for (int write_set = 0; write_set < 30; write_set++) {
     cluster.submit(leader);
-    cluster.settle(10, false);
+    cluster.settle(15, false);
   }
   cluster.restart(follower);
   cluster.settle(300, false);
