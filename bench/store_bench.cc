@@ -1,14 +1,16 @@
 // The journal next to RocksDB, in one run on the real file system (issue 3's benchmark):
 //   1. commit throughput with a sync per commit, for batches of 1, 100 and 10,000 puts of
-//      256 B and 4 KiB values (quire: seal + prepare + commit; RocksDB: a WriteBatch written
-//      with sync=true), and the bytes each wrote per byte of user data;
+//      256 B and 4 KiB values (quire: seal + prepare + commit, two syncs of the journal;
+//      RocksDB: a WriteBatch written with sync=true), both stores open at once and measured in
+//      alternating slices, and the bytes each wrote per byte of user data;
 //   2. on a large data set (--data-mb, 1 GiB by default) of 1 KiB values: point-get latency and
 //      range-scan throughput, with equal caches (quire's node cache, RocksDB's block cache).
 // Prints one markdown table per part with quire/RocksDB ratios.
 //
 // Run: build/bench/bench_store [--dir=/tmp/quire-bench] [--data-mb=1024] [--seconds=3]
 //                              [--gets=200000] [--scans=20000] [--node-size=B] [--inline-max=B]
-//                              [--reads-only] [--rocksdb-compact]
+//                              [--reads-only | --commits-only] [--batch=1|100|10000]
+//                              [--rocksdb-compact]
 // The directory is created and emptied; everything in it is deleted at the end.
 #include <rocksdb/db.h>
 #include <rocksdb/statistics.h>
@@ -45,6 +47,8 @@ struct Settings {
   uint32_t node_size_bytes = 0;
   uint32_t value_inline_bytes_max = 0;
   bool commits = true;           // Part 1.
+  bool reads = true;             // Part 2.
+  uint64_t batch = 0;            // Part 1: only this batch size (puts per commit); 0 for all.
   bool rocksdb_compact = false;  // Compact RocksDB fully after the load, before the reads.
 };
 
@@ -112,42 +116,42 @@ struct CommitResult {
   uint64_t user_bytes = 0;
   uint64_t disk_bytes = 0;   // Bytes written to files.
   uint64_t halog_bytes = 0;  // Of which HALogs (quire only).
+  // Time in each step of a quire commit: seal (tree update, unsynced writes), prepare (the
+  // journal's first sync), commit (HALog closing root, root slot, the second sync).
+  double seal_seconds = 0;
+  double prepare_seconds = 0;
+  double commit_seconds = 0;
 };
 
 void quire_commit(store::Journal& journal, uint64_t first_key, uint64_t batch, size_t value_size,
-                  uint64_t& user_bytes) {
+                  CommitResult& result) {
   for (uint64_t index = first_key; index < first_key + batch; index++) {
     const std::string key = key_for(index);
     const std::string value = value_for(index, value_size);
     check(journal.put(as_bytes(key), as_bytes(value)), "put");
-    user_bytes += key.size() + value.size();
+    result.user_bytes += key.size() + value.size();
   }
+  const Clock::time_point start = Clock::now();
   auto sealed = journal.seal(Term(1), 0);
   QUIRE_ASSERT_MSG(sealed.ok(), sealed.error().to_string());
+  result.seal_seconds += seconds_since(start);
+  const Clock::time_point sealed_at = Clock::now();
   check(journal.prepare(sealed->root), "prepare");
+  result.prepare_seconds += seconds_since(sealed_at);
+  const Clock::time_point prepared_at = Clock::now();
   check(journal.commit(sealed->root), "commit");
+  result.commit_seconds += seconds_since(prepared_at);
 }
 
-CommitResult quire_commits(io::Disk& disk, const Settings& settings, const std::string& name,
-                           uint64_t batch, size_t value_size) {
-  auto opened = store::Journal::open(disk, quire_options(name, settings));
-  QUIRE_ASSERT_MSG(opened.ok(), opened.error().to_string());
-  store::Journal& journal = **opened;
-  const std::filesystem::path root = std::filesystem::path(settings.directory) / name;
-  const uint64_t bytes_before = directory_bytes(root);
-  CommitResult result;
+// Commits for about `seconds` more, adding to `result` (at least 3 commits per call).
+void quire_commits(store::Journal& journal, double seconds, uint64_t batch, size_t value_size,
+                   CommitResult& result) {
   const Clock::time_point start = Clock::now();
-  while (seconds_since(start) < settings.seconds || result.commits < 3) {
-    quire_commit(journal, result.commits * batch, batch, value_size, result.user_bytes);
+  for (uint64_t count = 0; seconds_since(start) < seconds || count < 3; count++) {
+    quire_commit(journal, result.commits * batch, batch, value_size, result);
     result.commits++;
   }
-  result.seconds = seconds_since(start);
-  // Nothing is overwritten in place but the root slots and HALog closing roots: file growth is
-  // what was written, plus 128 bytes of root block per commit.
-  result.disk_bytes =
-      directory_bytes(root) - bytes_before + result.commits * store::format::root_block_size_bytes;
-  result.halog_bytes = directory_bytes(root / "halog");
-  return result;
+  result.seconds += seconds_since(start);
 }
 
 // ---- RocksDB ----
@@ -189,19 +193,15 @@ void rocks_commit(rocksdb::DB& db, uint64_t first_key, uint64_t batch, size_t va
   check(db.Write(options, &write_batch), "rocksdb write");
 }
 
-CommitResult rocks_commits(const Settings& settings, const std::string& name, uint64_t batch,
-                           size_t value_size) {
-  const std::string path = (std::filesystem::path(settings.directory) / name).string();
-  Rocks rocks = open_rocks(path, settings.cache_bytes);
-  CommitResult result;
+// Commits for about `seconds` more, adding to `result` (at least 3 commits per call).
+void rocks_commits(rocksdb::DB& db, double seconds, uint64_t batch, size_t value_size,
+                   CommitResult& result) {
   const Clock::time_point start = Clock::now();
-  while (seconds_since(start) < settings.seconds || result.commits < 3) {
-    rocks_commit(*rocks.db, result.commits * batch, batch, value_size, result.user_bytes);
+  for (uint64_t count = 0; seconds_since(start) < seconds || count < 3; count++) {
+    rocks_commit(db, result.commits * batch, batch, value_size, result.user_bytes);
     result.commits++;
   }
-  result.seconds = seconds_since(start);
-  result.disk_bytes = rocks_bytes_written(rocks);
-  return result;
+  result.seconds += seconds_since(start);
 }
 
 // ---- Reads on a large data set ----
@@ -253,16 +253,21 @@ void load_quire(io::Disk& disk, const Settings& settings, const std::string& nam
   auto opened = store::Journal::open(disk, quire_options(name, settings));
   QUIRE_ASSERT(opened.ok());
   const Clock::time_point start = Clock::now();
+  CommitResult commits;
   for (uint64_t first = 0; first < result.keys; first += load_batch) {
     quire_commit(**opened, first, std::min(load_batch, result.keys - first), read_value_size,
-                 result.user_bytes);
-    // The engine's retention rule would purge HALogs every member holds; keep the disk small,
-    // but count what they cost.
+                 commits);
+    // The engine's retention rule would purge HALogs every member holds, now and then; keep the
+    // disk small, but count what they cost.
     const std::string halog = (*opened)->halog_path((*opened)->commit_counter());
     halog_bytes += std::filesystem::file_size(std::filesystem::path(settings.directory) / name /
                                               halog.substr(name.size() + 1));
-    check((*opened)->purge_halogs_through((*opened)->commit_counter()), "purge");
+    if ((*opened)->commit_counter().value() % 64 == 0) {
+      check((*opened)->purge_halogs_through((*opened)->commit_counter()), "purge");
+    }
   }
+  check((*opened)->purge_halogs_through((*opened)->commit_counter()), "purge");
+  result.user_bytes += commits.user_bytes;
   result.load_seconds = seconds_since(start);
   result.disk_bytes =
       directory_bytes(std::filesystem::path(settings.directory) / name) + halog_bytes;
@@ -342,26 +347,63 @@ double mean(const std::vector<double>& values) {
 
 // ---- Driver ----
 
+// Part 1 alternates between the two stores this many times per cell.
+constexpr int commit_slice_count = 6;
+
 void run_commits(io::Disk& disk, const Settings& settings) {
-  printf("## Commit throughput, one sync per commit (%.1f s per cell)\n\n", settings.seconds);
+  printf(
+      "## Commit throughput, one sync per commit (%.1f s per cell and store, in %d "
+      "alternating slices)\n\n",
+      settings.seconds, commit_slice_count);
   printf(
       "| puts/commit | value | quire commits/s | RocksDB commits/s | ratio | quire puts/s | "
-      "RocksDB puts/s | quire bytes/user byte (HALog share) | RocksDB bytes/user byte |\n");
-  printf("|---|---|---|---|---|---|---|---|---|\n");
+      "RocksDB puts/s | quire bytes/user byte (HALog share) | RocksDB bytes/user byte | quire "
+      "ms per commit: seal / prepare / commit | RocksDB ms per commit |\n");
+  printf("|---|---|---|---|---|---|---|---|---|---|---|\n");
   for (const size_t value_size : {size_t{256}, size_t{4096}}) {
     for (const uint64_t batch : {uint64_t{1}, uint64_t{100}, uint64_t{10000}}) {
+      if (settings.batch != 0 && batch != settings.batch) continue;
       const std::string suffix = std::to_string(batch) + "-" + std::to_string(value_size);
-      const CommitResult quire =
-          quire_commits(disk, settings, "quire-" + suffix, batch, value_size);
-      const CommitResult rocks = rocks_commits(settings, "rocksdb-" + suffix, batch, value_size);
+      // Both stores open side by side, measured in alternating slices, so that both see the same
+      // background load on a shared machine.
+      auto opened = store::Journal::open(disk, quire_options("quire-" + suffix, settings));
+      QUIRE_ASSERT_MSG(opened.ok(), opened.error().to_string());
+      const std::filesystem::path quire_root =
+          std::filesystem::path(settings.directory) / ("quire-" + suffix);
+      const uint64_t quire_bytes_before = directory_bytes(quire_root);
+      Rocks rocks_db =
+          open_rocks((std::filesystem::path(settings.directory) / ("rocksdb-" + suffix)).string(),
+                     settings.cache_bytes);
+      CommitResult quire;
+      CommitResult rocks;
+      const double slice_seconds = settings.seconds / commit_slice_count;
+      for (int slice = 0; slice < commit_slice_count; slice++) {
+        quire_commits(**opened, slice_seconds, batch, value_size, quire);
+        rocks_commits(*rocks_db.db, slice_seconds, batch, value_size, rocks);
+      }
+      // Nothing is overwritten in place but the root slots and HALog closing roots: file growth
+      // is what was written, plus 128 bytes of root block per commit.
+      quire.disk_bytes = directory_bytes(quire_root) - quire_bytes_before +
+                         quire.commits * store::format::root_block_size_bytes;
+      quire.halog_bytes = directory_bytes(quire_root / "halog");
+      rocks.disk_bytes = rocks_bytes_written(rocks_db);
+      opened->reset();
+      rocks_db.db.reset();
       const double quire_rate = static_cast<double>(quire.commits) / quire.seconds;
       const double rocks_rate = static_cast<double>(rocks.commits) / rocks.seconds;
-      printf("| %" PRIu64 " | %zu B | %.0f | %.0f | %.2f | %.0f | %.0f | %.2f (%.2f) | %.2f |\n",
-             batch, value_size, quire_rate, rocks_rate, quire_rate / rocks_rate,
-             quire_rate * static_cast<double>(batch), rocks_rate * static_cast<double>(batch),
-             static_cast<double>(quire.disk_bytes) / static_cast<double>(quire.user_bytes),
-             static_cast<double>(quire.halog_bytes) / static_cast<double>(quire.user_bytes),
-             static_cast<double>(rocks.disk_bytes) / static_cast<double>(rocks.user_bytes));
+      const double quire_commits_count = static_cast<double>(quire.commits);
+      printf(
+          "| %" PRIu64
+          " | %zu B | %.0f | %.0f | %.2f | %.0f | %.0f | %.2f (%.2f) | %.2f | %.2f / %.2f / %.2f "
+          "| %.2f |\n",
+          batch, value_size, quire_rate, rocks_rate, quire_rate / rocks_rate,
+          quire_rate * static_cast<double>(batch), rocks_rate * static_cast<double>(batch),
+          static_cast<double>(quire.disk_bytes) / static_cast<double>(quire.user_bytes),
+          static_cast<double>(quire.halog_bytes) / static_cast<double>(quire.user_bytes),
+          static_cast<double>(rocks.disk_bytes) / static_cast<double>(rocks.user_bytes),
+          quire.seal_seconds * 1e3 / quire_commits_count,
+          quire.prepare_seconds * 1e3 / quire_commits_count,
+          quire.commit_seconds * 1e3 / quire_commits_count, 1e3 / rocks_rate);
       fflush(stdout);
       std::filesystem::remove_all(std::filesystem::path(settings.directory) / ("quire-" + suffix));
       std::filesystem::remove_all(std::filesystem::path(settings.directory) /
@@ -409,7 +451,7 @@ void run_reads(io::Disk& disk, const Settings& settings) {
 
 void run(io::Disk& disk, const Settings& settings) {
   if (settings.commits) run_commits(disk, settings);
-  run_reads(disk, settings);
+  if (settings.reads) run_reads(disk, settings);
 }
 
 bool parse_flag(const char* argument, const char* name, std::string& value) {
@@ -439,6 +481,10 @@ int main(int argc, char** argv) {
       settings.scans = std::stoull(value);
     } else if (std::strcmp(argv[index], "--reads-only") == 0) {
       settings.commits = false;
+    } else if (std::strcmp(argv[index], "--commits-only") == 0) {
+      settings.reads = false;
+    } else if (parse_flag(argv[index], "--batch", value)) {
+      settings.batch = std::stoull(value);
     } else if (std::strcmp(argv[index], "--rocksdb-compact") == 0) {
       settings.rocksdb_compact = true;
     } else if (parse_flag(argv[index], "--node-size", value)) {

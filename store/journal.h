@@ -261,7 +261,8 @@ class Journal {
   std::vector<Bytes> read_write_set_in_halog();
   Status hold_write_set(const std::vector<Bytes>& blocks, bool in_journal);
   Status delete_halogs_past(CommitCounter last_kept);
-  Status settle_halogs(CommitCounter after, CommitCounter through);
+  // Settles the HALogs (after, through]; returns the last counter settled (a failure stops it).
+  CommitCounter settle_halogs(CommitCounter after, CommitCounter through);
   Status settle_halog(CommitCounter counter);
   Result<Bytes> halog_from_journal(CommitCounter counter);
   Status write_settled_mark(CommitCounter counter);

@@ -184,10 +184,10 @@ Status Journal::finish_install() {
   // it wrote, and let the mark say the rest are absent on purpose (open() must not rebuild the
   // whole copied history).
   const CommitCounter through = std::min(previous, root_.commit_counter);
-  QUIRE_TRY(settle_halogs(std::min(settled_through_, through), through));
-  if (settled_through_ != root_.commit_counter) {
-    QUIRE_TRY(write_settled_mark(root_.commit_counter));
-  }
+  const CommitCounter settled = settle_halogs(std::min(settled_through_, through), through);
+  // Short of them (a failed sync), the next open settles the rest, the copied ones included.
+  const CommitCounter mark = settled == through ? root_.commit_counter : settled;
+  if (settled_through_ != mark) QUIRE_TRY(write_settled_mark(mark));
   return ok_status();
 }
 

@@ -18,7 +18,9 @@
 //   4. The HALogs written since the last open, (settled mark, N], are settled: a complete one is
 //      synced; a missing, torn or corrupt one is rebuilt from the journal (its blocks checked
 //      against root N's commit-record index) and synced. Then the settled mark moves to N, which
-//      also makes their names durable (the mark is renamed in the same directory).
+//      also makes their names durable (the mark is renamed in the same directory). A failure
+//      there (a failed sync) stops settling and leaves the mark before that HALog: derived data
+//      never keeps the journal from opening.
 #include <algorithm>
 
 #include "io/base/text.h"
@@ -36,8 +38,8 @@ Status Journal::recover() {
   QUIRE_TRY(recover_write_set_past_end());
   const CommitCounter committed = root_.commit_counter;
   QUIRE_TRY(delete_halogs_past(held_ != nullptr ? committed.next() : committed));
-  QUIRE_TRY(settle_halogs(std::min(settled_through_, committed), committed));
-  if (settled_through_ != committed) QUIRE_TRY(write_settled_mark(committed));
+  const CommitCounter settled = settle_halogs(std::min(settled_through_, committed), committed);
+  if (settled_through_ != settled) QUIRE_TRY(write_settled_mark(settled));
   return ok_status();
 }
 
@@ -213,12 +215,21 @@ Status Journal::delete_halogs_past(CommitCounter last_kept) {
   return ok_status();
 }
 
-Status Journal::settle_halogs(CommitCounter after, CommitCounter through) {
+CommitCounter Journal::settle_halogs(CommitCounter after, CommitCounter through) {
   QUIRE_ASSERT(through <= root_.commit_counter);
+  CommitCounter settled = after;
   for (CommitCounter counter = after.next(); counter <= through; counter = counter.next()) {
-    QUIRE_TRY(settle_halog(counter));
+    const Status done = settle_halog(counter);
+    if (!done.ok()) {
+      // Derived data must not keep the journal from opening. The file may have lost what it was
+      // given (a failed sync), and the mark stays before it: the next open tries again.
+      recovery_notes_.push_back(
+          concat("stopped settling HALogs at ", counter, ": ", done.error().message()));
+      break;
+    }
+    settled = counter;
   }
-  return ok_status();
+  return settled;
 }
 
 Status Journal::settle_halog(CommitCounter counter) {

@@ -583,6 +583,35 @@ TEST(Recovery, OpenRebuildsMissingTornAndCorruptHALogs) {
   EXPECT_FALSE(member.journal->read_halog(CommitCounter(5)).ok());
 }
 
+// Settling is not allowed to keep the journal from opening: a failed sync of an HALog stops it
+// there, leaves the mark before that HALog, and the next open finishes.
+TEST(Recovery, AFailedSyncWhileSettlingLeavesTheRestForTheNextOpen) {
+  Member member(14);
+  for (uint64_t counter = 1; counter <= 3; counter++) {
+    put_batch(*member.journal, counter * 10, 20, 50);
+    commit_pending(*member.journal);
+  }
+  member.journal.reset();
+  // Open syncs HALog 1, then HALog 2: that one fails.
+  member.node.model().faults.fail_sync_countdown = 2;
+  member.open();
+  EXPECT_TRUE(member.noted("stopped settling HALogs at 2"));
+  EXPECT_EQ(member.journal->commit_counter(), CommitCounter(3));
+  EXPECT_FALSE(member.journal->failed());
+  const auto mark = [&](uint64_t counter) {
+    return member.node.image().files().contains(
+        "halog/" + counter_file_name(CommitCounter(counter), format::halog_settled_mark_suffix));
+  };
+  EXPECT_TRUE(mark(1));
+  put_batch(*member.journal, 100, 20, 50);
+  commit_pending(*member.journal);
+  member.crash(sim::CrashFates{0.0, 1.0, 0.0});
+  EXPECT_TRUE(mark(4));
+  for (uint64_t counter = 1; counter <= 4; counter++) {
+    EXPECT_OK(member.journal->read_halog(CommitCounter(counter)));
+  }
+}
+
 // The settled mark keeps purges: HALogs the engine purged are not rebuilt after a crash, while
 // every retained one written since is.
 TEST(Recovery, PurgedHALogsAreNotRebuilt) {
