@@ -115,11 +115,11 @@ Status Node::run() {
           done.set();
         }
       } done{scrubber_running_, scrubber_done};
-      scrubber_->run(scrubber_stopping_);
+      scrubber_->run();
     });
   }
   if (outcome.ok() && !stop_requested_) outcome = driver_->run();
-  scrubber_stopping_ = true;
+  scrubber_->stop();
   clients_->shut_down();
   transport_->stop();
   if (scrubber_running_ > 0) scrubber_done.wait();

@@ -46,7 +46,6 @@ class Node {
   std::unique_ptr<ReplicaDriver> driver_;
   std::unique_ptr<ClientService> clients_;
   std::unique_ptr<Scrubber> scrubber_;
-  bool scrubber_stopping_ = false;
   size_t scrubber_running_ = 0;
   bool stop_requested_ = false;
 };

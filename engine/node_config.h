@@ -29,7 +29,9 @@ struct NodeConfig {
   size_t pending_transactions_max = 10'000;
   uint64_t pending_bytes_max = 64u << 20;
   size_t waiting_reads_max = 10'000;
-  // The scrubber reads and verifies committed bytes at this rate (0: off).
+  // The scrubber reads and verifies every committed byte once per pass: it paces a pass to last
+  // about `scrub_pass_target`, never reading faster than `scrub_bytes_per_second` (0: off).
+  Duration scrub_pass_target = Duration::seconds(600);
   uint64_t scrub_bytes_per_second = 8u << 20;
   // Bulk transfers.
   Duration fetch_timeout = Duration::seconds(5);

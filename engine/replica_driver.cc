@@ -109,7 +109,9 @@ Status ReplicaDriver::run() {
       if (fatal_) break;
       execute(effect);
     }
-    trace_transitions(before);
+    // A failed effect leaves the state machine ahead of the disk (it committed what the journal
+    // did not): nothing of that step may be announced, the restart recovers what is durable.
+    if (!fatal_) trace_transitions(before);
     // A failed sync anywhere (the scrubber, a rebuild, a read repair) leaves the journal refusing
     // writes until it is reopened: restart the node, which reopens it from what the disk holds.
     if (!fatal_ && (journal_.failed() || quorum_state_.failed())) {

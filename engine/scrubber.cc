@@ -12,24 +12,40 @@ Scrubber::Scrubber(io::Runtime& runtime, const NodeConfig& config, store::Journa
       config_(config),
       journal_(journal),
       journal_mutex_(journal_mutex),
-      transport_(transport) {}
+      transport_(transport),
+      stopping_(runtime) {}
 
-void Scrubber::pace(uint64_t bytes) {
-  const uint64_t rate = config_.scrub_bytes_per_second;
-  QUIRE_ASSERT(rate > 0);
-  const auto wait_ns = static_cast<int64_t>(bytes * 1'000'000'000 / rate);
-  runtime_.sleep_for(Duration::nanoseconds(std::max<int64_t>(wait_ns, 1)));
+void Scrubber::stop() {
+  stopping_.set();
 }
 
-void Scrubber::run(const bool& stopping) {
+void Scrubber::rest(Duration length) {
+  (void)stopping_.wait(runtime_.now() + std::max(length, Duration::nanoseconds(1)));
+}
+
+void Scrubber::pace(uint64_t bytes) {
+  // Fast enough to finish a pass in the target time, never faster than the cap, never slower
+  // than a floor that keeps small journals from crawling.
+  constexpr uint64_t rate_floor = 256u << 10;
+  const uint64_t committed = journal_.root().end_offset;
+  const auto target_ms =
+      static_cast<uint64_t>(std::max<int64_t>(config_.scrub_pass_target.ms(), 1));
+  const uint64_t wanted = committed * 1000 / target_ms;
+  const uint64_t rate = std::min(config_.scrub_bytes_per_second, std::max(wanted, rate_floor));
+  QUIRE_ASSERT(rate > 0);
+  rest(Duration::nanoseconds(static_cast<int64_t>(bytes * 1'000'000'000 / rate)));
+}
+
+void Scrubber::run() {
+  const auto stopping = [this] { return stopping_.is_set(); };
   if (config_.scrub_bytes_per_second == 0) return;
-  while (!stopping) {
+  while (!stopping()) {
     stats_.last_pass_started = runtime_.now();
     const uint64_t end = journal_.root().end_offset;
     uint64_t offset = store::format::data_region_begin_offset;
     uint64_t unpaced = 0;
     bool whole = true;
-    while (!stopping && offset < end) {
+    while (!stopping() && offset < end) {
       // A rebuild replaces the journal: its committed region starts over, so does the pass.
       if (journal_.root().end_offset < end) {
         whole = false;
@@ -49,12 +65,13 @@ void Scrubber::run(const bool& stopping) {
         unpaced = 0;
       }
     }
-    if (whole && !stopping) {
+    if (whole && !stopping()) {
       stats_.passes_completed++;
       stats_.last_pass_completed = runtime_.now();
       stats_.last_complete_pass_started = stats_.last_pass_started;
     }
-    pace(std::max<uint64_t>(config_.scrub_bytes_per_second / 10, 1));  // A breath between passes.
+    // A breath between passes, a tenth of a pass: an idle node does not scrub in a loop.
+    rest(std::min(config_.scrub_pass_target / 10, Duration::seconds(10)));
   }
 }
 

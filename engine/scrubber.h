@@ -35,8 +35,10 @@ class Scrubber {
   Scrubber(io::Runtime& runtime, const NodeConfig& config, store::Journal& journal,
            io::Mutex& journal_mutex, Transport& transport);
 
-  // Scrubs until `stopping` turns true. Suspends.
-  void run(const bool& stopping);
+  // Scrubs until stop(). Suspends.
+  void run();
+  // Ends run() soon, waking it from its pacing sleep.
+  void stop();
   const ScrubStats& stats() const { return stats_; }
 
  private:
@@ -44,8 +46,10 @@ class Scrubber {
   // the repaired block. Errors: the block is bad here and no peer holds a good copy.
   Result<uint64_t> check_block(uint64_t offset, uint64_t end);
   Result<uint64_t> repair_block(uint64_t offset);
-  // Sleeps so that `bytes` more scrubbed bytes keep the rate. Suspends.
+  // Sleeps so that `bytes` more scrubbed bytes keep the rate, or until stop(). Suspends.
   void pace(uint64_t bytes);
+  // Sleeps for `length`, or until stop(). Suspends.
+  void rest(Duration length);
 
   io::Runtime& runtime_;
   const NodeConfig& config_;
@@ -53,6 +57,7 @@ class Scrubber {
   io::Mutex& journal_mutex_;
   Transport& transport_;
   ScrubStats stats_;
+  io::Event stopping_;
 };
 
 }  // namespace quire::engine

@@ -24,6 +24,8 @@ struct SimulationOptions {
   // Keep the history and observations in the report (for the timeline).
   bool keep_records = false;
   CheckBudget linearizability_budget;
+  // Run the checkers (a determinism re-run only needs the trace).
+  bool check = true;
 };
 
 struct SimulationReport {

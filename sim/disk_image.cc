@@ -10,9 +10,8 @@ namespace {
 
 constexpr uint64_t sector_size = io::disk_sector_size_bytes;
 
-void write_into(Bytes& image, uint64_t offset, ByteView data) {
-  if (image.size() < offset + data.size()) image.resize(offset + data.size(), 0);
-  std::copy(data.begin(), data.end(), image.begin() + static_cast<std::ptrdiff_t>(offset));
+void write_into(PagedBytes& image, uint64_t offset, ByteView data) {
+  image.write(offset, data);
 }
 
 enum class Fate { keep, lose, tear };
@@ -28,7 +27,7 @@ Fate draw_fate(Rng& rng, const CrashFates& fates, bool can_tear) {
 }
 
 // Keeps a random, non-empty, proper subset of the sectors a write touches.
-void tear_into(Bytes& image, Rng& rng, const FileImage::Pending& write) {
+void tear_into(PagedBytes& image, Rng& rng, const FileImage::Pending& write) {
   const uint64_t begin = write.offset;
   const uint64_t end = write.offset + write.data.size();
   std::vector<std::pair<uint64_t, uint64_t>> pieces;  // [start, end) in file offsets.
@@ -61,14 +60,19 @@ void FileImage::write_current(uint64_t offset, ByteView data) {
 }
 
 void FileImage::truncate_current(uint64_t size_bytes) {
-  current.resize(size_bytes, 0);
+  current.resize(size_bytes);
   pending.push_back(Pending{true, size_bytes, {}});
 }
 
 void FileImage::persist_pending() {
+  if (!diverged) {
+    durable = current;  // Page pointers: the pages a sync makes equal are shared.
+    pending.clear();
+    return;
+  }
   for (const Pending& change : pending) {
     if (change.is_truncate) {
-      durable.resize(change.offset, 0);
+      durable.resize(change.offset);
     } else {
       write_into(durable, change.offset, change.data);
     }
@@ -106,7 +110,7 @@ uint64_t DiskImage::crash(Rng& rng, const CrashFates& fates) {
       switch (draw_fate(rng, fates, can_tear)) {
         case Fate::keep:
           if (change.is_truncate) {
-            file->durable.resize(change.offset, 0);
+            file->durable.resize(change.offset);
           } else {
             write_into(file->durable, change.offset, change.data);
           }
@@ -122,6 +126,7 @@ uint64_t DiskImage::crash(Rng& rng, const CrashFates& fates) {
     }
     file->pending.clear();
     file->current = file->durable;
+    file->diverged = false;
   }
   // Names that never reached a synced directory: each file is kept or lost whole, like the
   // directory entry the real file system may or may not have written back.
@@ -176,9 +181,8 @@ bool DiskImage::rot_at(const std::string& path, uint64_t offset, unsigned bit_in
   if (found == files_.end()) return false;
   FileImage& file = *found->second;
   if (offset >= file.durable.size() || file.pending_covers(offset)) return false;
-  const uint8_t mask = static_cast<uint8_t>(1u << bit_index);
-  file.durable[offset] ^= mask;
-  if (offset < file.current.size()) file.current[offset] ^= mask;
+  file.durable.flip_bit(offset, bit_index);
+  if (offset < file.current.size()) file.current.flip_bit(offset, bit_index);
   return true;
 }
 
@@ -214,7 +218,7 @@ uint64_t DiskImage::durable_fingerprint() const {
     if (!file->name_durable) continue;  // A crash may take it: not durable.
     checksummer.update(as_bytes(path));
     checksummer.update_u64(file->durable.size());
-    checksummer.update(file->durable);
+    checksummer.update(file->durable.to_bytes());
   }
   return checksummer.digest();
 }

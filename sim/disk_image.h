@@ -25,6 +25,7 @@
 
 #include "io/base/bytes.h"
 #include "io/base/rng.h"
+#include "sim/paged_bytes.h"
 
 namespace quire::sim {
 
@@ -42,10 +43,13 @@ struct FileImage {
     Bytes data;
   };
 
-  Bytes durable;
-  Bytes current;
+  PagedBytes durable;
+  PagedBytes current;
   std::vector<Pending> pending;
   std::set<uint64_t> bad_sectors;  // Sector indexes (offset / sector size).
+  // A failed sync dropped changes that `current` still shows: a later sync must replay its
+  // pending changes onto `durable` instead of sharing `current`'s pages. A crash clears it.
+  bool diverged = false;
   // False from a volatile creation until a durable metadata change in the file's directory (the
   // real disk's directory fsync): until then a crash may lose the whole file.
   bool name_durable = true;

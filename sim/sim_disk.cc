@@ -22,7 +22,7 @@ class SimFile : public io::File {
   Result<size_t> read(uint64_t offset, MutableByteView target) override {
     const DiskLatency& latency = disk_.model().latency;
     disk_.delay(latency.read_min, latency.read_max);
-    const Bytes& current = image_->current;
+    const PagedBytes& current = image_->current;
     if (offset >= current.size() || target.empty()) return size_t{0};
     const size_t count =
         static_cast<size_t>(std::min<uint64_t>(target.size(), current.size() - offset));
@@ -34,7 +34,7 @@ class SimFile : public io::File {
                      concat("latent sector error reading ", path_, " at ", sector * sector_size));
       }
     }
-    std::copy_n(current.begin() + static_cast<std::ptrdiff_t>(offset), count, target.begin());
+    current.read(offset, target.subspan(0, count));
     return count;
   }
 
@@ -47,7 +47,9 @@ class SimFile : public io::File {
     const uint64_t growth =
         offset + source.size() > size_before ? offset + source.size() - size_before : 0;
     DiskImage& disk_image = disk_.image();
-    if (growth > 0 && disk_image.used_bytes() + growth > disk_image.capacity_bytes()) {
+    // Recounting the used space is O(files): only a disk with a capacity pays for it.
+    if (growth > 0 && disk_image.capacity_bytes() != UINT64_MAX &&
+        disk_image.used_bytes() + growth > disk_image.capacity_bytes()) {
       disk_.trace(concat("disk full ", path_));
       return Error(ErrorCode::no_space, concat("disk full writing ", source.size(), " bytes to ",
                                                path_, " at ", offset));
@@ -73,6 +75,7 @@ class SimFile : public io::File {
         if (disk_.rng().one_in(2)) apply_to_durable(change);
       }
       image_->pending.clear();
+      image_->diverged = true;
       disk_.trace(concat("disk sync failed ", path_));
       return Error(ErrorCode::io_error, concat("fsync failed on ", path_));
     }
@@ -101,16 +104,12 @@ class SimFile : public io::File {
   }
 
   void apply_to_durable(const FileImage::Pending& change) {
-    Bytes& durable = image_->durable;
+    PagedBytes& durable = image_->durable;
     if (change.is_truncate) {
-      durable.resize(change.offset, 0);
+      durable.resize(change.offset);
       return;
     }
-    if (durable.size() < change.offset + change.data.size()) {
-      durable.resize(change.offset + change.data.size(), 0);
-    }
-    std::copy(change.data.begin(), change.data.end(),
-              durable.begin() + static_cast<std::ptrdiff_t>(change.offset));
+    durable.write(change.offset, change.data);
   }
 
   void clear_bad_sectors(uint64_t offset, uint64_t length) {

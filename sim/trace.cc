@@ -36,10 +36,19 @@ void Trace::emit(Instant time, std::string_view node, std::string_view fiber,
   }
 }
 
+uint64_t Trace::node_hash(std::string_view node) {
+  for (const auto& [name, hash] : node_hashes_) {
+    if (name == node) return hash;
+  }
+  node_hashes_.emplace_back(std::string(node), checksum64(as_bytes(node)));
+  return node_hashes_.back().second;
+}
+
 void Trace::record(Instant time, std::string_view node, std::string_view fiber,
                    std::string_view event) {
   if (wants_line()) emit(time, node, fiber, event);
-  Checksummer checksummer;
+  Checksummer& checksummer = checksummer_;
+  checksummer.reset();
   checksummer.update_u64(static_cast<uint64_t>(time.ns()));
   checksummer.update(as_bytes(node));
   checksummer.update_u64(0);
@@ -54,7 +63,7 @@ void Trace::record_switch(Instant time, std::string_view node, uint64_t fiber_id
   if (wants_line()) emit(time, node, fiber, "runs");
   uint8_t fields[24];
   store_le<uint64_t>(fields, static_cast<uint64_t>(time.ns()));
-  store_le<uint64_t>(fields + 8, checksum64(as_bytes(node)));
+  store_le<uint64_t>(fields + 8, node_hash(node));
   store_le<uint64_t>(fields + 16, fiber_id);
   fold(checksum64(ByteView(fields, sizeof fields)));
 }

@@ -11,6 +11,7 @@
 #include <string_view>
 #include <vector>
 
+#include "io/base/checksum.h"
 #include "io/base/ids.h"
 
 namespace quire::sim {
@@ -28,6 +29,22 @@ struct TraceOptions {
 class Trace {
  public:
   explicit Trace(TraceOptions options = {}) : options_(options) {}
+  Trace(const Trace& other)
+      : options_(other.options_),
+        node_hashes_(other.node_hashes_),
+        hash_(other.hash_),
+        event_count_(other.event_count_),
+        hashes_(other.hashes_),
+        lines_(other.lines_) {}
+  Trace& operator=(const Trace& other) {
+    options_ = other.options_;
+    node_hashes_ = other.node_hashes_;
+    hash_ = other.hash_;
+    event_count_ = other.event_count_;
+    hashes_ = other.hashes_;
+    lines_ = other.lines_;
+    return *this;
+  }
 
   // A described event.
   void record(Instant time, std::string_view node, std::string_view fiber, std::string_view event);
@@ -50,7 +67,11 @@ class Trace {
   void fold(uint64_t event_hash);
   void emit(Instant time, std::string_view node, std::string_view fiber, std::string_view event);
 
+  uint64_t node_hash(std::string_view node);
+
   TraceOptions options_;
+  Checksummer checksummer_;  // Reused: an event must not cost an allocation.
+  std::vector<std::pair<std::string, uint64_t>> node_hashes_;
   uint64_t hash_ = 0;
   uint64_t event_count_ = 0;
   std::vector<uint64_t> hashes_;

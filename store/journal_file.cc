@@ -70,4 +70,16 @@ Status JournalFile::write_root(const RootBlock& root) {
   return file_->write(slot_offset(root.commit_counter), encoded);
 }
 
+Status JournalFile::verify_root(const RootBlock& root) {
+  const EncodedRootBlock encoded = encode_root_block(root);
+  Bytes bytes(encoded.size());
+  QUIRE_TRY(file_->read_exact(slot_offset(root.commit_counter), bytes));
+  if (!std::equal(bytes.begin(), bytes.end(), encoded.begin())) {
+    return Error(ErrorCode::checksum_mismatch,
+                 concat("root block ", root.commit_counter, " reads back different from what ",
+                        "was written at ", slot_offset(root.commit_counter)));
+  }
+  return ok_status();
+}
+
 }  // namespace quire::store

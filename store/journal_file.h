@@ -40,6 +40,9 @@ class JournalFile {
 
   // Writes `root` into slot counter % 2 (unsynced). REQUIRES: encoded root fits a slot.
   Status write_root(const RootBlock& root);
+  // Reads `root`'s slot back. Errors: checksum_mismatch when it does not hold `root` (a
+  // misdirected write put it elsewhere), or the read's error.
+  Status verify_root(const RootBlock& root);
 
   Result<size_t> read(uint64_t offset, MutableByteView target) {
     return file_->read(offset, target);

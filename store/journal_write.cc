@@ -273,6 +273,13 @@ Status Journal::commit_held(const RootBlock& root) {
     return written;
   }
   QUIRE_TRY(sync_journal());
+  // A commit point this member announces must survive its restart (it may have served reads at
+  // it): a root block a misdirected write put elsewhere is caught here, not after a crash.
+  written = file_->verify_root(root);
+  if (!written.ok()) {
+    failed_ = true;
+    return written;
+  }
   QUIRE_ASSERT(root.end_offset == held_->end_offset());
   root_ = root;
   held_.reset();

@@ -168,6 +168,7 @@ int run(int argc, char** argv) {
     auto again = [&](const sim::TraceOptions& trace) {
       harness::SimulationOptions rerun;
       rerun.trace = trace;
+      rerun.check = false;
       return harness::run_simulation(spec, rerun).trace;
     };
     const sim::DivergenceReport divergence = sim::check_determinism(report.trace, again, again);

@@ -309,7 +309,7 @@ TEST(DiskFault, UnsyncedWriteIsKeptLostOrTornAtACrashAcrossSeeds) {
     }
     Rng crash_rng(seed);
     disk.image.crash(crash_rng, CrashFates{});
-    const Bytes& durable = disk.image.files().at("data")->durable;
+    const Bytes durable = disk.image.files().at("data")->durable.to_bytes();
     ASSERT_GE(durable.size(), 4096u);
     ASSERT_TRUE(std::equal(synced.begin(), synced.end(), durable.begin())) << "synced data lost";
     if (durable.size() == 4096) {

@@ -127,8 +127,7 @@ TEST(Faults, ARottenOrTornRootBlockFallsBackToTheOtherSlot) {
       ASSERT_TRUE(node.image().rot_at("journal", slot + 50, 4));
     } else {
       // A torn write on a device with smaller atomic units: the second half is stale.
-      std::fill(durable.begin() + static_cast<std::ptrdiff_t>(slot + 64),
-                durable.begin() + static_cast<std::ptrdiff_t>(slot + 128), 0);
+      durable.write(slot + 64, Bytes(64, 0));
       node.image().files().at("journal")->current = durable;
     }
     if (variant == 2) {
@@ -293,6 +292,33 @@ TEST(Faults, AFailedSyncStopsWritesUntilReopened) {
       EXPECT_FALSE((*opened)->failed());
     }
   }
+}
+
+// A root block that a misdirected write put elsewhere must not be reported committed: the member
+// would announce a commit point its restart forgets. The commit fails; the write set stays held.
+TEST(Faults, AMisdirectedRootBlockFailsTheCommitAndKeepsTheWriteSetHeld) {
+  SimNodeDisk node(53);
+  {
+    auto opened = node.open();
+    ASSERT_OK(opened);
+    Journal& journal = **opened;
+    fill(journal, 2, 20);
+    ASSERT_OK(journal.put(as_bytes("k"), as_bytes("v")));
+    auto sealed = journal.seal(Term(1), 0);
+    ASSERT_OK(sealed);
+    ASSERT_OK(journal.prepare(sealed->root));
+    node.model().faults.misdirected_write_probability = 1.0;
+    const Status committed = journal.commit(sealed->root);
+    node.model().faults.misdirected_write_probability = 0;
+    ASSERT_FALSE(committed.ok());
+    EXPECT_EQ(committed.code(), ErrorCode::checksum_mismatch);
+    EXPECT_TRUE(journal.failed());
+    EXPECT_EQ(journal.commit_counter(), CommitCounter(2));
+  }
+  auto reopened = node.open();
+  ASSERT_OK(reopened);
+  EXPECT_EQ((*reopened)->commit_counter(), CommitCounter(2));
+  EXPECT_EQ((*reopened)->uncommitted_counter(), CommitCounter(3));
 }
 
 TEST(Faults, MisdirectedWritesAndBadSectorsSurfaceAsErrors) {

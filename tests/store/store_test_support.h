@@ -51,10 +51,10 @@ class SimNodeDisk {
   uint64_t durable_hash(const std::string& path) const {
     const auto found = image_.files().find(path);
     if (found == image_.files().end()) return 0;
-    return checksum64(found->second->durable);
+    return checksum64(found->second->durable.to_bytes());
   }
-  const Bytes& current_bytes(const std::string& path) const {
-    return image_.files().at(path)->current;
+  Bytes current_bytes(const std::string& path) const {
+    return image_.files().at(path)->current.to_bytes();
   }
 
  private:
