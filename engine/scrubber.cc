@@ -91,8 +91,43 @@ Result<uint64_t> Scrubber::check_block(uint64_t offset, uint64_t end) {
   return repair_block(offset);
 }
 
-Result<uint64_t> Scrubber::repair_block(uint64_t offset) {
+Result<Bytes> Scrubber::fetch_block_from(NodeId member, uint64_t offset, Instant deadline) {
   const uint64_t header_size = store::format::write_cache_block_header_size_bytes;
+  QUIRE_TRY_ASSIGN(
+      const Bytes header_bytes,
+      fetch_record_from(transport_, runtime_, member,
+                        store::Address{offset, static_cast<uint32_t>(header_size)}, deadline));
+  auto header = store::peek_write_cache_block_header(header_bytes);
+  if (!header.ok() || header->file_offset != offset) {
+    return Error(ErrorCode::corruption, concat("n", member, " has no block at ", offset));
+  }
+  QUIRE_TRY_ASSIGN(Bytes block,
+                   fetch_record_from(transport_, runtime_, member, header->address(), deadline));
+  QUIRE_TRY(store::verify_write_cache_block(block));
+  return block;
+}
+
+Result<Bytes> Scrubber::fetch_span_from(NodeId member, uint64_t offset, Instant deadline) {
+  // A latent sector error is mended only by a write of the whole sector, and blocks do not end on
+  // sector bounds: while the sector the span ends in cannot be read here, the span takes the next
+  // block too, so that the repair can write whole sectors (Journal::repair).
+  constexpr uint64_t sector = io::disk_sector_size_bytes;
+  constexpr uint64_t span_bytes_max = 1u << 20;
+  QUIRE_TRY_ASSIGN(Bytes span, fetch_block_from(member, offset, deadline));
+  for (;;) {
+    const uint64_t end = offset + span.size();
+    const uint64_t committed = journal_.root().end_offset;
+    const uint64_t sector_end = std::min((end + sector - 1) / sector * sector, committed);
+    if (end >= sector_end || span.size() >= span_bytes_max) break;
+    if (journal_.read_raw(end, sector_end - end).ok()) break;
+    auto next = fetch_block_from(member, end, deadline);
+    if (!next.ok()) break;
+    span.insert(span.end(), next->begin(), next->end());
+  }
+  return span;
+}
+
+Result<uint64_t> Scrubber::repair_block(uint64_t offset) {
   runtime_.trace(concat("scrub finds a bad block at ", offset));
   if (journal_.installing()) {
     // A rebuild is replacing this journal: its bytes will be checked as they arrive.
@@ -100,21 +135,20 @@ Result<uint64_t> Scrubber::repair_block(uint64_t offset) {
   }
   for (const MemberAddress& member : config_.members) {
     if (member.id == config_.self) continue;
-    const Instant deadline = runtime_.now() + config_.fetch_timeout;
-    auto header_bytes =
-        fetch_record_from(transport_, runtime_, member.id,
-                          store::Address{offset, static_cast<uint32_t>(header_size)}, deadline);
-    if (!header_bytes.ok()) continue;
-    auto header = store::peek_write_cache_block_header(*header_bytes);
-    if (!header.ok() || header->file_offset != offset) continue;
-    auto block = fetch_record_from(transport_, runtime_, member.id, header->address(), deadline);
-    if (!block.ok() || !store::verify_write_cache_block(*block).ok()) continue;
+    auto span = fetch_span_from(member.id, offset, runtime_.now() + config_.fetch_timeout);
+    if (!span.ok()) continue;
     io::MutexLock lock(journal_mutex_);
-    if (journal_.installing() || !journal_.repair(offset, *block).ok()) continue;
+    if (journal_.installing()) continue;
+    const Status repaired = journal_.repair(offset, *span);
+    if (!repaired.ok()) {
+      runtime_.trace(concat("scrub cannot repair at ", offset, ": ", repaired.error().message()));
+      continue;
+    }
     stats_.blocks_repaired++;
-    runtime_.trace(concat("scrub repaired the block at ", offset, " from ", member.id));
+    runtime_.trace(
+        concat("scrub repaired ", span->size(), " bytes at ", offset, " from ", member.id));
     if (config_.observer != nullptr) config_.observer->on_mark(config_.self, "scrub_repair");
-    return static_cast<uint64_t>(header->length);
+    return static_cast<uint64_t>(span->size());
   }
   stats_.blocks_unrepairable++;
   return Error(ErrorCode::checksum_mismatch,

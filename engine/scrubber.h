@@ -46,6 +46,10 @@ class Scrubber {
   // the repaired block. Errors: the block is bad here and no peer holds a good copy.
   Result<uint64_t> check_block(uint64_t offset, uint64_t end);
   Result<uint64_t> repair_block(uint64_t offset);
+  // The verified block at `offset` as `member` holds it.
+  Result<Bytes> fetch_block_from(NodeId member, uint64_t offset, Instant deadline);
+  // The block at `offset` and as many following ones as a whole-sector repair needs.
+  Result<Bytes> fetch_span_from(NodeId member, uint64_t offset, Instant deadline);
   // Sleeps so that `bytes` more scrubbed bytes keep the rate, or until stop(). Suspends.
   void pace(uint64_t bytes);
   // Sleeps for `length`, or until stop(). Suspends.

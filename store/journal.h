@@ -217,8 +217,10 @@ class Journal {
   Result<Bytes> read_raw(uint64_t offset, uint64_t length);
   // Rewrites committed bytes in place after checking them: `bytes` must be exactly one record
   // that verifies at `offset` (read repair of a record whose checksum failed), or one or more
-  // whole blocks starting at `offset`. Then syncs. Errors: checksum_mismatch / corruption (the
-  // bytes do not check), invalid_argument (not inside the committed region), io_error.
+  // whole blocks starting at `offset`. It writes whole sectors (a partial write cannot mend a
+  // latent sector error), the bytes around `bytes` read here. Then syncs. Errors:
+  // checksum_mismatch / corruption (the bytes do not check), invalid_argument (not inside the
+  // committed region), io_error (a sector around `bytes` cannot be read: repair a wider span).
   Status repair(uint64_t offset, ByteView bytes);
   // Rebuild: replaces this journal by a peer's committed prefix at `root`. Chunks of the peer's
   // data region [format::data_region_begin_offset, root.end_offset) arrive in order through
@@ -265,6 +267,8 @@ class Journal {
   CommitCounter settle_halogs(CommitCounter after, CommitCounter through);
   Status settle_halog(CommitCounter counter);
   Result<Bytes> halog_from_journal(CommitCounter counter);
+  // `bytes` for [offset, +size) with the rest of the sectors it touches read from the file.
+  Result<Bytes> widen_to_sectors(uint64_t offset, ByteView bytes);
   Status write_settled_mark(CommitCounter counter);
 
   // journal_write.cc: write sets and the two-phase commit.

@@ -33,6 +33,7 @@ Result<std::unique_ptr<JournalFile>> JournalFile::open(io::Disk& disk, const std
 Result<RootBlock> JournalFile::newest_root(std::vector<std::string>& notes) {
   QUIRE_TRY_ASSIGN(const uint64_t file_size, file_->size());
   std::optional<RootBlock> best;
+  bool best_misplaced = false;
   for (uint64_t slot = 0; slot < format::root_slot_count; slot++) {
     const uint64_t offset = slot * format::root_slot_size_bytes;
     Bytes bytes(format::root_block_size_bytes);
@@ -46,28 +47,42 @@ Result<RootBlock> JournalFile::newest_root(std::vector<std::string>& notes) {
       notes.push_back(concat("root slot ", slot, " refused: ", root.error().message()));
       continue;
     }
-    if (slot_offset(root->commit_counter) != offset) {
-      notes.push_back(concat("root slot ", slot, " holds commit counter ", root->commit_counter,
-                             ", which belongs in the other slot"));
-      continue;
-    }
     if (root->end_offset > file_size) {
       notes.push_back(concat("root slot ", slot, " (commit counter ", root->commit_counter,
                              ") ends at ", root->end_offset, " past the file's ", file_size,
                              " bytes"));
       continue;
     }
-    if (!best.has_value() || root->commit_counter > best->commit_counter) best = *root;
+    if (!best.has_value() || root->commit_counter > best->commit_counter) {
+      best = *root;
+      best_misplaced = slot_offset(root->commit_counter) != offset;
+    }
   }
   if (!best.has_value()) {
     return Error(ErrorCode::corruption, "no root slot of the journal holds a usable root block");
   }
+  if (best_misplaced) QUIRE_TRY(move_misplaced_root(*best, notes));
   return *best;
 }
 
+Status JournalFile::move_misplaced_root(const RootBlock& root, std::vector<std::string>& notes) {
+  // A misdirected write put root N over root N-1 (the other slot). Its commit was decided (a
+  // root is written only for a decided commit) and its write set was synced before it, so it is
+  // the commit point; it goes into its own slot so that the next commit cannot overwrite it.
+  notes.push_back(concat("root block ", root.commit_counter,
+                         " found in the other slot (a misdirected write); moved into its own"));
+  QUIRE_TRY(write_root(root));
+  QUIRE_TRY(file_->sync());
+  return verify_root(root);
+}
+
 Status JournalFile::write_root(const RootBlock& root) {
+  // The whole slot, root block then zeros: a write of part of a sector cannot mend a latent
+  // sector error there (the device must read the rest first), a whole-sector write does.
   const EncodedRootBlock encoded = encode_root_block(root);
-  return file_->write(slot_offset(root.commit_counter), encoded);
+  Bytes slot(format::root_slot_size_bytes, 0);
+  std::copy(encoded.begin(), encoded.end(), slot.begin());
+  return file_->write(slot_offset(root.commit_counter), slot);
 }
 
 Status JournalFile::verify_root(const RootBlock& root) {

@@ -35,7 +35,9 @@ class JournalFile {
   static Result<std::unique_ptr<JournalFile>> open(io::Disk& disk, const std::string& path);
 
   // The valid root block with the highest counter whose data fits the file. `notes` gets a line
-  // for each slot that was refused. Errors: corruption when no slot holds a usable root block.
+  // for each slot that was refused. One found in the other slot (a misdirected write put it over
+  // its predecessor) is moved into its own slot and synced. Errors: corruption when no slot
+  // holds a usable root block; the move's write or sync error.
   Result<RootBlock> newest_root(std::vector<std::string>& notes);
 
   // Writes `root` into slot counter % 2 (unsynced). REQUIRES: encoded root fits a slot.
@@ -62,6 +64,7 @@ class JournalFile {
 
  private:
   explicit JournalFile(std::shared_ptr<io::File> file) : file_(std::move(file)) {}
+  Status move_misplaced_root(const RootBlock& root, std::vector<std::string>& notes);
 
   std::shared_ptr<io::File> file_;
 };

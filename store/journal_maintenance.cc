@@ -130,13 +130,39 @@ Status Journal::repair(uint64_t offset, ByteView bytes) {
     QUIRE_TRY(verify_record(Address{offset, static_cast<uint32_t>(bytes.size())}, bytes));
   }
   // The same bytes every replica holds there: rewriting them keeps "committed bytes never
-  // change" true of the content.
-  Status written = file_->write(offset, bytes);
+  // change" true of the content. Whole sectors: a partial write cannot mend a latent sector
+  // error (the device must read the rest of the sector first), so the edges are read here.
+  QUIRE_TRY_ASSIGN(const Bytes sectors, widen_to_sectors(offset, bytes));
+  const uint64_t sectors_begin = offset / io::disk_sector_size_bytes * io::disk_sector_size_bytes;
+  Status written = file_->write(sectors_begin, sectors);
   if (!written.ok()) {
     failed_ = true;
     return written;
   }
   return sync_journal();
+}
+
+Result<Bytes> Journal::widen_to_sectors(uint64_t offset, ByteView bytes) {
+  constexpr uint64_t sector = io::disk_sector_size_bytes;
+  const uint64_t begin = offset / sector * sector;
+  const uint64_t end = offset + bytes.size();
+  // Past the committed end lies this member's own held write set, or nothing: never rewritten.
+  const uint64_t finish =
+      std::max(end, std::min((end + sector - 1) / sector * sector, root_.end_offset));
+  QUIRE_ASSERT(begin >= format::data_region_begin_offset);
+  Bytes sectors(finish - begin);
+  const std::shared_ptr<io::File> file = file_->file();
+  const MutableByteView head = MutableByteView(sectors).first(offset - begin);
+  const MutableByteView tail = MutableByteView(sectors).last(finish - end);
+  Status read = file->read_exact(begin, head);
+  if (read.ok()) read = file->read_exact(end, tail);
+  if (!read.ok()) {
+    return Error(ErrorCode::io_error,
+                 concat("repair [", offset, ", ", end, ") shares a sector that cannot be read (",
+                        read.error().message(), "): repair a span that covers it"));
+  }
+  std::copy(bytes.begin(), bytes.end(), sectors.begin() + static_cast<std::ptrdiff_t>(head.size()));
+  return sectors;
 }
 
 Status Journal::begin_install(const RootBlock& root) {

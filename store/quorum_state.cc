@@ -81,9 +81,14 @@ Status QuorumStateFile::load() {
   std::string damage;
   for (uint64_t slot = 0; slot < format::quorum_state_slot_count; slot++) {
     Bytes bytes(format::quorum_state_record_size_bytes, 0);
-    QUIRE_TRY_ASSIGN(const size_t count,
-                     file_->read(slot * format::quorum_state_slot_size_bytes, bytes));
-    (void)count;  // A short file reads as zeros past its end: an empty slot.
+    // A short file reads as zeros past its end: an empty slot. An unreadable slot (a latent
+    // sector error) is a damaged one: the other copies decide.
+    auto read = file_->read(slot * format::quorum_state_slot_size_bytes, bytes);
+    if (!read.ok()) {
+      damaged = true;
+      damage = read.error().message();
+      continue;
+    }
     if (std::all_of(bytes.begin(), bytes.end(), [](uint8_t byte) { return byte == 0; })) continue;
     auto decoded = decode(bytes);
     const bool in_place =
@@ -111,7 +116,10 @@ Status QuorumStateFile::store(const QuorumState& state) {
     return Error(ErrorCode::io_error, "the quorum-state file failed a sync; reopen it");
   }
   const uint64_t sequence = sequence_ + 1;
-  const Bytes bytes = encode(state, sequence);
+  // The whole slot, record then zeros: a write of part of a sector cannot mend a latent sector
+  // error there (the device must read the rest first), a whole-sector write does.
+  Bytes bytes = encode(state, sequence);
+  bytes.resize(format::quorum_state_slot_size_bytes, 0);
   const uint64_t slot_offset = (sequence % 2) * format::quorum_state_slot_size_bytes;
   const uint64_t mirror_offset =
       format::quorum_state_mirror_slot * format::quorum_state_slot_size_bytes;

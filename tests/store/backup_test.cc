@@ -200,6 +200,26 @@ TEST(QuorumStateFile, StoresAndLoads) {
   EXPECT_EQ((*file)->sequence(), 2u);
 }
 
+// A latent sector error in the newest record's alternate slot: the mirror holds the vote. The
+// next store writes whole slots, which mends the sector.
+TEST(QuorumStateFile, AnUnreadableSlotFallsBackToTheMirrorAndTheNextStoreMendsIt) {
+  SimNodeDisk node(21);
+  {
+    auto file = QuorumStateFile::open(node.disk(), "quorum_state");
+    ASSERT_OK(file);
+    ASSERT_OK((*file)->store(QuorumState{Term(4), NodeId(1), std::nullopt}));
+    ASSERT_OK((*file)->store(QuorumState{Term(5), NodeId(2), std::nullopt}));  // Slot 0.
+  }
+  node.image().add_latent_error_at("quorum_state", 0);
+  auto file = QuorumStateFile::open(node.disk(), "quorum_state");
+  ASSERT_OK(file);
+  EXPECT_EQ((*file)->state(), (QuorumState{Term(5), NodeId(2), std::nullopt}));
+  ASSERT_OK((*file)->store(QuorumState{Term(6), NodeId(2), std::nullopt}));  // Slot 1.
+  ASSERT_OK((*file)->store(QuorumState{Term(7), NodeId(3), std::nullopt}));  // Slot 0.
+  Bytes slot(64);
+  EXPECT_OK(node.disk().open("quorum_state", io::OpenMode::read_only).value()->read_exact(0, slot));
+}
+
 TEST(QuorumStateFile, ALostOrRottenStoreFallsBack) {
   for (uint64_t seed = 0; seed < 20; seed++) {
     SimNodeDisk node(seed);

@@ -321,6 +321,60 @@ TEST(Faults, AMisdirectedRootBlockFailsTheCommitAndKeepsTheWriteSetHeld) {
   EXPECT_EQ((*reopened)->uncommitted_counter(), CommitCounter(3));
 }
 
+// A misdirected write put root 3 over root 2 (the other slot) while slot 1 still holds root 1:
+// root 3 is the commit point, and open moves it into its own slot, where commit 4 cannot
+// overwrite it.
+TEST(Faults, ARootBlockInTheOtherSlotIsTheCommitPointAndMovesToItsOwn) {
+  SimNodeDisk node(54);
+  Bytes root_1;
+  RootBlock last;
+  {
+    auto opened = node.open();
+    ASSERT_OK(opened);
+    fill(**opened, 1, 30);
+    ASSERT_EQ((*opened)->commit_counter(), CommitCounter(1));
+    root_1 = node.current_bytes("journal");
+    fill(**opened, 2, 31);
+    last = (*opened)->root();
+    ASSERT_EQ(last.commit_counter, CommitCounter(3));
+  }
+  auto& file = *node.image().files().at("journal");
+  const uint64_t slot_size = format::root_slot_size_bytes;
+  const Bytes root_3 = node.current_bytes("journal");
+  file.durable.write(0, ByteView(root_3).subspan(slot_size, slot_size));
+  file.durable.write(slot_size, ByteView(root_1).subspan(slot_size, slot_size));
+  file.current = file.durable;
+  {
+    auto opened = node.open();
+    ASSERT_OK(opened);
+    EXPECT_EQ((*opened)->root(), last);
+    const auto& notes = (*opened)->recovery_notes();
+    EXPECT_TRUE(std::any_of(notes.begin(), notes.end(), [](const std::string& note) {
+      return note.find("found in the other slot") != std::string::npos;
+    }));
+    fill(**opened, 1, 32);
+    EXPECT_EQ((*opened)->commit_counter(), CommitCounter(4));
+  }
+  node.crash(sim::CrashFates{0.0, 1.0, 0.0});
+  auto reopened = node.open();
+  ASSERT_OK(reopened);
+  EXPECT_EQ((*reopened)->commit_counter(), CommitCounter(4));
+}
+
+// A root block is written as its whole slot, so a latent sector error there is mended by the
+// next commit into that slot instead of failing its read-back.
+TEST(Faults, ACommitMendsALatentSectorErrorInItsRootSlot) {
+  SimNodeDisk node(55);
+  auto opened = node.open();
+  ASSERT_OK(opened);
+  fill(**opened, 2, 33);
+  const CommitCounter next = (*opened)->commit_counter().next();
+  node.image().add_latent_error_at("journal", JournalFile::slot_offset(next));
+  fill(**opened, 1, 34);
+  EXPECT_EQ((*opened)->commit_counter(), next);
+  EXPECT_FALSE((*opened)->failed());
+}
+
 TEST(Faults, MisdirectedWritesAndBadSectorsSurfaceAsErrors) {
   SimNodeDisk node(50);
   Expected expected;

@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 
 #include "store/file_names.h"
+#include "store/write_cache_block.h"
 #include "tests/store/store_test_support.h"
 
 namespace quire::store {
@@ -286,6 +287,47 @@ TEST(Replication, ReadRepairRewritesARottenRecord) {
   auto after = follower.journal->get(as_bytes(key));
   ASSERT_OK(after);
   EXPECT_EQ(**after, **before);
+  EXPECT_EQ(committed_prefix_hash(*leader.journal), committed_prefix_hash(*follower.journal));
+}
+
+// A latent sector error under the end of one block and the start of the next: a repair of the
+// first block alone cannot mend it (a partial-sector write makes the device read the rest
+// first), a repair of a span that covers the whole sector does.
+TEST(Replication, RepairWritesWholeSectorsAndMendsALatentSectorError) {
+  Member leader(18);
+  Member follower(19);
+  for (uint64_t batch = 0; batch < 4; batch++) {
+    put_batch(*leader.journal, batch * 100, 100, 300);
+    replicate(*leader.journal, *follower.journal, Term(1));
+  }
+  constexpr uint64_t sector = io::disk_sector_size_bytes;
+  const uint64_t committed = follower.journal->root().end_offset;
+  auto block_at = [&](uint64_t offset) {
+    auto header = leader.journal->read_raw(offset, format::write_cache_block_header_size_bytes);
+    EXPECT_OK(header);
+    auto peeked = peek_write_cache_block_header(*header);
+    EXPECT_OK(peeked);
+    return *leader.journal->read_raw(offset, peeked->length);
+  };
+  // The first block that ends inside a sector with a block after it.
+  uint64_t first = format::data_region_begin_offset;
+  Bytes block = block_at(first);
+  while ((first + block.size()) % sector == 0 || first + block.size() >= committed) {
+    first += block.size();
+    ASSERT_LT(first, committed);
+    block = block_at(first);
+  }
+  const uint64_t bad_sector = (first + block.size()) / sector * sector;
+  follower.node.image().add_latent_error_at("journal", bad_sector);
+  EXPECT_EQ(follower.journal->read_raw(first, block.size()).code(), ErrorCode::io_error);
+  EXPECT_EQ(follower.journal->repair(first, block).code(), ErrorCode::io_error);
+  Bytes span = block;
+  while (first + span.size() < std::min(bad_sector + sector, committed)) {
+    const Bytes next = block_at(first + span.size());
+    span.insert(span.end(), next.begin(), next.end());
+  }
+  ASSERT_OK(follower.journal->repair(first, span));
+  EXPECT_OK(follower.journal->read_raw(first, span.size()));
   EXPECT_EQ(committed_prefix_hash(*leader.journal), committed_prefix_hash(*follower.journal));
 }
 
