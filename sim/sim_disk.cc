@@ -88,6 +88,8 @@ class SimFile : public io::File {
     const DiskLatency& latency = disk_.model().latency;
     disk_.delay(latency.write_min, latency.write_max);
     image_->truncate_current(size_bytes);
+    // The file system frees the blocks wholly past the new end: their latent errors go with them.
+    clear_bad_sectors(size_bytes, UINT64_MAX - size_bytes);
     return ok_status();
   }
 
@@ -116,7 +118,7 @@ class SimFile : public io::File {
     auto& bad = image_->bad_sectors;
     for (auto it = bad.begin(); it != bad.end();) {
       const uint64_t start = *it * sector_size;
-      if (start >= offset && start + sector_size <= offset + length) {
+      if (start >= offset && start - offset + sector_size <= length) {
         it = bad.erase(it);
       } else {
         ++it;

@@ -146,22 +146,26 @@ Result<Bytes> Journal::widen_to_sectors(uint64_t offset, ByteView bytes) {
   constexpr uint64_t sector = io::disk_sector_size_bytes;
   const uint64_t begin = offset / sector * sector;
   const uint64_t end = offset + bytes.size();
-  // Past the committed end lies this member's own held write set, or nothing: never rewritten.
-  const uint64_t finish =
-      std::max(end, std::min((end + sector - 1) / sector * sector, root_.end_offset));
+  // The last sector may reach past the committed end: into this member's held write set (read
+  // like the rest), or into nothing (zeros, as a file that ends there reads).
+  const uint64_t finish = (end + sector - 1) / sector * sector;
   QUIRE_ASSERT(begin >= format::data_region_begin_offset);
-  Bytes sectors(finish - begin);
+  Bytes sectors(finish - begin, 0);
   const std::shared_ptr<io::File> file = file_->file();
-  const MutableByteView head = MutableByteView(sectors).first(offset - begin);
-  const MutableByteView tail = MutableByteView(sectors).last(finish - end);
-  Status read = file->read_exact(begin, head);
-  if (read.ok()) read = file->read_exact(end, tail);
+  QUIRE_TRY_ASSIGN(const uint64_t file_size, file->size());
+  const uint64_t kept_end =
+      std::min(finish, held_ != nullptr ? std::max(file_size, end) : root_.end_offset);
+  Status read = file->read_exact(begin, MutableByteView(sectors).first(offset - begin));
+  if (read.ok() && kept_end > end) {
+    read = file->read_exact(end, MutableByteView(sectors).subspan(end - begin, kept_end - end));
+  }
   if (!read.ok()) {
     return Error(ErrorCode::io_error,
                  concat("repair [", offset, ", ", end, ") shares a sector that cannot be read (",
                         read.error().message(), "): repair a span that covers it"));
   }
-  std::copy(bytes.begin(), bytes.end(), sectors.begin() + static_cast<std::ptrdiff_t>(head.size()));
+  std::copy(bytes.begin(), bytes.end(),
+            sectors.begin() + static_cast<std::ptrdiff_t>(offset - begin));
   return sectors;
 }
 

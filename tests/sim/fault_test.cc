@@ -353,8 +353,27 @@ TEST(DiskFault, LatentSectorErrorFailsReadsUntilRewritten) {
   auto failed = file->read(4096 + 500, back);
   ASSERT_FALSE(failed.ok());
   EXPECT_EQ(failed.code(), ErrorCode::io_error);
+  // A write of part of the sector does not mend it (the device would read the rest first).
+  ASSERT_TRUE(file->write(4096 + 100, pattern(1000, 6)).ok());
+  EXPECT_FALSE(file->read(4096 + 500, back).ok());
   ASSERT_TRUE(file->write(4096, pattern(4096, 5)).ok());
   EXPECT_TRUE(file->read(4096 + 500, back).ok());
+}
+
+// Truncation frees the blocks wholly past the new end, and their latent errors with them; the
+// sector the new end falls in keeps its error.
+TEST(DiskFault, TruncationDropsTheLatentErrorsPastTheNewEnd) {
+  Disk disk;
+  auto file = disk.file();
+  ASSERT_TRUE(file->write(0, pattern(4 * 4096, 7)).ok());
+  ASSERT_TRUE(file->sync().ok());
+  ASSERT_TRUE(disk.image.add_latent_error_at("data", 1 * 4096));
+  ASSERT_TRUE(disk.image.add_latent_error_at("data", 3 * 4096));
+  ASSERT_TRUE(file->truncate(4096 + 100).ok());
+  ASSERT_TRUE(file->write(4096 + 100, pattern(3 * 4096, 8)).ok());
+  Bytes back(100);
+  EXPECT_FALSE(file->read(4096, back).ok());
+  EXPECT_TRUE(file->read(3 * 4096, back).ok());
 }
 
 TEST(DiskFault, MisdirectedWriteLandsElsewhere) {
