@@ -83,7 +83,7 @@ engine::NodeConfig SimCluster::member_config(NodeId member) {
   config.journal.node_cache_bytes_max = 4u << 20;
   config.journal.value_size_bytes_max = value_size_bytes_max(spec_);
   // A pass every few seconds of virtual time, so that rot is found within a run.
-  config.scrub_pass_target = Duration::seconds(4);
+  config.scrub_pass_target = Duration::seconds(8);
   config.scrub_bytes_per_second = 64u << 20;
   config.observer = this;
   return config;

@@ -66,7 +66,14 @@ void FileImage::truncate_current(uint64_t size_bytes) {
 
 void FileImage::persist_pending() {
   if (!diverged) {
-    durable = current;  // Page pointers: the pages a sync makes equal are shared.
+    // Durable equals current but where the pending changes touched it: share those pages. A
+    // truncation touched everything from its offset on (the file may have grown again since).
+    for (const Pending& change : pending) {
+      durable.share_from(
+          current, change.offset,
+          change.is_truncate ? UINT64_MAX : std::max<uint64_t>(change.data.size(), 1));
+    }
+    QUIRE_ASSERT(durable.size() == current.size());
     pending.clear();
     return;
   }

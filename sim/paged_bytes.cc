@@ -89,6 +89,16 @@ void PagedBytes::flip_bit(uint64_t offset, unsigned bit_index) {
       static_cast<uint8_t>(1u << bit_index);
 }
 
+void PagedBytes::share_from(const PagedBytes& other, uint64_t offset, uint64_t length) {
+  pages_.resize(other.pages_.size());
+  size_ = other.size_;
+  const uint64_t end = length > UINT64_MAX - offset ? UINT64_MAX : offset + length;
+  const size_t first = offset / page_size_bytes;
+  const size_t last = std::min<uint64_t>(pages_.size(), (end - 1) / page_size_bytes + 1);
+  for (size_t index = first; index < last; index++)
+    pages_[index] = other.pages_[index];
+}
+
 Bytes PagedBytes::to_bytes() const {
   Bytes bytes(size_);
   read(0, bytes);

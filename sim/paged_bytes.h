@@ -15,7 +15,8 @@ namespace quire::sim {
 
 class PagedBytes {
  public:
-  static constexpr size_t page_size_bytes = 64 * 1024;
+  // One sector: a write into a page shared with the other image copies this much.
+  static constexpr size_t page_size_bytes = 4096;
 
   PagedBytes() = default;
   PagedBytes(const Bytes& bytes);  // NOLINT: implicit, so tests can assign plain bytes.
@@ -31,6 +32,9 @@ class PagedBytes {
   void read(uint64_t offset, MutableByteView target) const;
   uint8_t at(uint64_t offset) const;
   void flip_bit(uint64_t offset, unsigned bit_index);
+  // Takes `other`'s size, and its pages (shared) over [offset, offset + length): a sync makes the
+  // durable image equal to the current one where the pending changes touched it.
+  void share_from(const PagedBytes& other, uint64_t offset, uint64_t length);
   Bytes to_bytes() const;
 
   bool operator==(const PagedBytes& other) const;

@@ -28,10 +28,10 @@ void NodeCache::insert(uint64_t offset, std::shared_ptr<const Node> node) {
 }
 
 void NodeCache::evict_from(uint64_t offset) {
-  for (auto entry = recency_.begin(); entry != recency_.end();) {
-    const auto next = std::next(entry);
-    if (entry->offset >= offset) erase(entry);
-    entry = next;
+  for (auto found = index_.lower_bound(offset); found != index_.end();) {
+    const auto entry = found->second;
+    ++found;
+    erase(entry);
   }
 }
 

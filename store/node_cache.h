@@ -6,8 +6,8 @@
 
 #include <cstdint>
 #include <list>
+#include <map>
 #include <memory>
-#include <unordered_map>
 
 #include "store/node.h"
 
@@ -43,8 +43,8 @@ class NodeCache {
   uint64_t capacity_bytes_;
   uint64_t size_bytes_ = 0;
   std::list<Entry> recency_;  // Front: most recently used.
-  // Looked up by key only, never iterated: its order cannot matter.
-  std::unordered_map<uint64_t, std::list<Entry>::iterator> index_;
+  // Ordered by offset: evict_from drops a tail without visiting the rest.
+  std::map<uint64_t, std::list<Entry>::iterator> index_;
   uint64_t hit_count_ = 0;
   uint64_t miss_count_ = 0;
 };
