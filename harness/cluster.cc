@@ -1,5 +1,6 @@
 #include "harness/cluster.h"
 
+#include "engine/coverage_marks.h"
 #include "io/base/text.h"
 
 namespace quire::harness {
@@ -123,6 +124,8 @@ void SimCluster::on_sealed(NodeId node, const store::RootBlock& root,
 }
 
 void SimCluster::on_mark(NodeId, std::string_view mark) {
+  QUIRE_ASSERT_MSG(engine::find_coverage_mark(mark) != nullptr,
+                   concat("coverage mark '", mark, "' is not in engine/coverage_marks.h"));
   observations_.marks[std::string(mark)]++;
 }
 

@@ -18,6 +18,7 @@
 #include <string_view>
 #include <vector>
 
+#include "engine/coverage_marks.h"
 #include "harness/scenario.h"
 #include "harness/simulation.h"
 #include "io/base/text.h"
@@ -40,7 +41,7 @@ constexpr int exit_assertion = 127;
                "                     [--check-determinism] [--trace FILE]\n"
                "       quire-sim replay FILE [--trace FILE]\n"
                "       quire-sim fuzz [--seeds K] [--start S] [--jobs J] [--seconds S]\n"
-               "                      [--check-determinism]\n",
+               "                      [--check-determinism] [--require-coverage]\n",
                problem.c_str());
   std::exit(2);
 }
@@ -246,6 +247,7 @@ struct FuzzFlags {
   unsigned jobs = 2;
   std::optional<int64_t> seconds;
   bool check_determinism = false;
+  bool require_coverage = false;
 };
 
 struct SeedOutcome {
@@ -272,11 +274,60 @@ FuzzFlags parse_fuzz_flags(int argc, char** argv) {
       flags.seconds = static_cast<int64_t>(parse_number(flag, value()));
     } else if (flag == "--check-determinism") {
       flags.check_determinism = true;
+    } else if (flag == "--require-coverage") {
+      flags.require_coverage = true;
     } else {
       usage(concat("unknown flag '", flag, "'"));
     }
   }
   return flags;
+}
+
+// How often each coverage mark was reached across a batch: seeds that reached it, and times.
+struct MarkTally {
+  uint64_t seeds = 0;
+  uint64_t times = 0;
+};
+
+// Adds the "  marks: a=1 b=2" line of one seed's report.
+void tally_marks(const std::string& output, std::map<std::string, MarkTally>& tallies) {
+  const std::string prefix = "\n  marks:";
+  const size_t begin = output.find(prefix);
+  if (begin == std::string::npos) return;
+  const size_t end = output.find('\n', begin + 1);
+  std::string_view line = std::string_view(output).substr(
+      begin + prefix.size(),
+      end == std::string::npos ? std::string::npos : end - begin - prefix.size());
+  while (!line.empty()) {
+    const size_t space = line.find_first_not_of(' ');
+    if (space == std::string_view::npos) break;
+    line.remove_prefix(space);
+    const size_t word_end = std::min(line.find(' '), line.size());
+    const std::string_view word = line.substr(0, word_end);
+    line.remove_prefix(word_end);
+    const size_t equals = word.find('=');
+    if (equals == std::string_view::npos) continue;
+    MarkTally& tally = tallies[std::string(word.substr(0, equals))];
+    tally.seeds++;
+    tally.times += std::strtoull(std::string(word.substr(equals + 1)).c_str(), nullptr, 10);
+  }
+}
+
+// Prints the coverage of a batch; returns the non-rare marks never reached.
+size_t report_coverage(const std::map<std::string, MarkTally>& tallies) {
+  std::printf("\ncoverage marks (seeds reached, times):\n");
+  size_t missing = 0;
+  for (const engine::CoverageMark& mark : engine::coverage_marks) {
+    const auto found = tallies.find(std::string(mark.name));
+    const MarkTally tally = found == tallies.end() ? MarkTally{} : found->second;
+    const bool missed = tally.seeds == 0 && !mark.rare;
+    if (missed) missing++;
+    std::printf("  %-40s %6llu %9llu%s%s\n", std::string(mark.name).c_str(),
+                static_cast<unsigned long long>(tally.seeds),
+                static_cast<unsigned long long>(tally.times), mark.rare ? "  (rare)" : "",
+                missed ? "  NEVER REACHED" : "");
+  }
+  return missing;
 }
 
 // The line that names what failed: the first FAIL line (checker and message, numbers kept), or
@@ -328,6 +379,7 @@ int fuzz(int argc, char** argv) {
   };
   std::vector<Child> running;
   std::vector<SeedOutcome> outcomes;
+  std::map<std::string, MarkTally> tallies;
   uint64_t next_seed = flags.first_seed;
   const uint64_t end_seed = flags.first_seed + flags.seed_count;
   // The running executable itself, even if a rebuild replaced the file meanwhile.
@@ -371,6 +423,7 @@ int fuzz(int argc, char** argv) {
         output.append(buffer, count);
       std::fclose(file);
     }
+    tally_marks(output, tallies);
     if (exit_code == 0) std::remove(found->output_path.c_str());
     outcomes.push_back(SeedOutcome{found->seed, exit_code, signature_of(output, exit_code)});
     std::printf("seed %llu: %s%s\n", static_cast<unsigned long long>(found->seed),
@@ -396,6 +449,11 @@ int fuzz(int argc, char** argv) {
       list += concat(" ", seeds[index]);
     if (seeds.size() > 10) list += " ...";
     std::printf("  %zu x %s\n     seeds:%s\n", seeds.size(), signature.c_str(), list.c_str());
+  }
+  const size_t missing = report_coverage(tallies);
+  if (flags.require_coverage && missing > 0) {
+    std::printf("%zu coverage marks that are not rare were never reached\n", missing);
+    return 1;
   }
   return failed == 0 ? 0 : 1;
 }
