@@ -92,7 +92,11 @@ Result<wire::ClientResponse> Client::call(wire::ClientRequest request, Instant d
     const io::Address member = members_[leader_guess_];
     auto response = call_once(member, request);
     if (!response.ok()) {
-      if (response.code() == ErrorCode::unknown_outcome) return response;
+      // Unknown: retrying could apply it twice. Refused: a wrong group, token or protocol
+      // version, which no retry mends.
+      if (response.code() == ErrorCode::unknown_outcome || response.code() == ErrorCode::refused) {
+        return response;
+      }
       leader_guess_ = (leader_guess_ + 1) % members_.size();
       runtime_.sleep_for(options_.retry_delay);
       continue;
@@ -113,7 +117,9 @@ Result<wire::ClientResponse> Client::call_member(const io::Address& member,
   while (runtime_.now() < deadline) {
     auto response = call_once(member, request);
     if (!response.ok()) {
-      if (response.code() == ErrorCode::unknown_outcome) return response;
+      if (response.code() == ErrorCode::unknown_outcome || response.code() == ErrorCode::refused) {
+        return response;
+      }
       runtime_.sleep_for(options_.retry_delay);
       continue;
     }

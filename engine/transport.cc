@@ -39,6 +39,7 @@ Transport::Transport(io::Runtime& runtime, NodeId self, GroupIdentity group,
       members_(std::move(members)),
       handlers_(std::move(handlers)),
       options_(options),
+      stop_requested_(runtime),
       all_stopped_(runtime) {
   for (const MemberAddress& member : members_) {
     if (member.id == self_) continue;
@@ -84,6 +85,7 @@ Status Transport::start() {
 void Transport::stop() {
   if (stopping_) return;
   stopping_ = true;
+  stop_requested_.set();
   if (listener_) listener_->close();
   for (auto& [member, link] : links_) {
     link->queue.close();
@@ -248,7 +250,7 @@ void Transport::run_link(Link& link) {
       // Exponential back-off with jitter, so that a restarting group does not reconnect in step.
       const int64_t jitter =
           static_cast<int64_t>(runtime_.rng().uniform(static_cast<uint64_t>(delay.ns() / 2 + 1)));
-      runtime_.sleep_for(delay + Duration::nanoseconds(jitter));
+      (void)stop_requested_.wait(runtime_.now() + delay + Duration::nanoseconds(jitter));
       delay = std::min(delay * 2, options_.reconnect_delay_max);
       continue;
     }

@@ -108,6 +108,8 @@ class Transport {
   std::map<NodeId, std::unique_ptr<Link>> links_;
   std::vector<io::Connection*> open_connections_;
   bool stopping_ = false;
+  // Set by stop(): wakes links sleeping out a reconnect back-off.
+  io::Event stop_requested_;
   size_t fibers_running_ = 0;
   io::Event all_stopped_;
   uint64_t next_connection_ = 0;

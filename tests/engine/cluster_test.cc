@@ -135,5 +135,24 @@ TEST(Cluster, ForeignGroupIsRefusedWithAReason) {
   EXPECT_NE(refusal->message().find("wrong group"), std::string::npos) << refusal->message();
 }
 
+// A refusal is a configuration error no retry mends: call() reports it at once instead of
+// retrying every member until its deadline.
+TEST(Cluster, ACallRefusedByTheGroupFailsFast) {
+  Cluster cluster(2);
+  cluster.world.run_for(Duration::seconds(1));
+  std::optional<Error> refusal;
+  Duration took;
+  cluster.run_client("intruder", [&](io::Runtime& runtime) {
+    Client client(runtime, GroupIdentity{"other-group", 0x5eed}, cluster.addresses());
+    const Instant begin = runtime.now();
+    auto response = client.call(put("k", "v"), begin + Duration::seconds(30));
+    took = runtime.now() - begin;
+    if (!response.ok()) refusal = response.error();
+  });
+  ASSERT_TRUE(refusal.has_value());
+  EXPECT_EQ(refusal->code(), ErrorCode::refused) << refusal->to_string();
+  EXPECT_LT(took, Duration::seconds(1));
+}
+
 }  // namespace
 }  // namespace quire::engine
