@@ -43,9 +43,10 @@ Node::~Node() = default;
 
 Result<core::RecoveredState> Node::recover() {
   auto opened = store::Journal::open(runtime_.disk(), config_.journal);
-  if (!opened.ok() && opened.code() == ErrorCode::corruption) {
+  if (!opened.ok() && opened.code() == ErrorCode::corruption && config_.members.size() > 1) {
     // No usable root block: keep the damaged file for the operator and start empty; the member
-    // rebuilds from a peer (it cannot vote for anything it does not hold).
+    // rebuilds from a peer (it cannot vote for anything it does not hold). A group of one has no
+    // peer: starting empty would lose every commit, so it stops with the error instead.
     const std::string path = config_.journal.directory.empty()
                                  ? std::string("journal")
                                  : config_.journal.directory + "/journal";

@@ -266,6 +266,7 @@ class Journal {
   // Settles the HALogs (after, through]; returns the last counter settled (a failure stops it).
   CommitCounter settle_halogs(CommitCounter after, CommitCounter through);
   Status settle_halog(CommitCounter counter);
+  Status make_root_durable();
   Result<Bytes> halog_from_journal(CommitCounter counter);
   // `bytes` for [offset, +size) with the rest of the sectors it touches read from the file.
   Result<Bytes> widen_to_sectors(uint64_t offset, ByteView bytes);

@@ -21,6 +21,7 @@
 //      also makes their names durable (the mark is renamed in the same directory). A failure
 //      there (a failed sync) stops settling and leaves the mark before that HALog: derived data
 //      never keeps the journal from opening.
+//   5. The root block is written again and synced (make_root_durable).
 #include <algorithm>
 
 #include "io/base/text.h"
@@ -40,7 +41,18 @@ Status Journal::recover() {
   QUIRE_TRY(delete_halogs_past(held_ != nullptr ? committed.next() : committed));
   const CommitCounter settled = settle_halogs(std::min(settled_through_, committed), committed);
   if (settled_through_ != settled) QUIRE_TRY(write_settled_mark(settled));
-  return ok_status();
+  return make_root_durable();
+}
+
+Status Journal::make_root_durable() {
+  // The root block open trusts may exist only in the page cache: a commit whose sync failed
+  // stopped the process, not the machine, and the failed fsync marked the page clean. Written
+  // again and synced, it is on the disk before this member announces or serves anything at it.
+  Status done = file_->write_root(root_);
+  if (done.ok()) done = file_->sync();
+  if (done.ok()) done = file_->verify_root(root_);
+  if (!done.ok()) failed_ = true;
+  return done;
 }
 
 Status Journal::load_settled_mark() {
@@ -93,7 +105,14 @@ Status Journal::roll_forward() {
     QUIRE_TRY_ASSIGN(const HALogReader halog, HALogReader::parse(std::move(bytes).value()));
     QUIRE_TRY(file_->truncate(root_.end_offset));
     MutationScope scope(mutating_);
-    QUIRE_TRY(replay_blocks(halog, false));
+    const Status replayed = replay_blocks(halog, false);
+    if (!replayed.ok()) {
+      // A write fault while laying the blocks down again (a misdirected write reads back short)
+      // says nothing about the committed bytes: not corruption, which would have the engine set
+      // the journal aside. The next open tries again.
+      return Error(ErrorCode::io_error, concat("rolling forward to commit point ", next,
+                                               " failed: ", replayed.error().message()));
+    }
     recovery_notes_.push_back(concat("rolled forward to commit point ", next, " from its HALog"));
   }
 }
@@ -190,14 +209,16 @@ Status Journal::hold_write_set(const std::vector<Bytes>& blocks, bool in_journal
   for (const Bytes& block : blocks) {
     const auto header = verify_write_cache_block(block);
     QUIRE_ASSERT(header.ok());  // Checked by the scan that found it.
-    if (!in_journal) QUIRE_TRY(file_->write(header->file_offset, block));
+    // Written again even when read from the journal: a process that restarted after a failed
+    // fsync reads the page cache, whose pages the failed fsync marked clean although the disk
+    // never got them. Only a new write makes them dirty, so that prepare's sync persists them.
+    QUIRE_TRY(file_->write(header->file_offset, block));
     QUIRE_TRY(held->halog()->append_block(block));
     held->add_block(*header, block);
   }
   QUIRE_ASSERT(held->complete() && held->end_offset() == end);
   held_ = std::move(held);
-  // Not prepared: the bytes may not be durable yet (a process crash keeps the page cache), so
-  // prepare() syncs again before this member may vote.
+  // Not prepared: the bytes are not durable yet, so prepare() syncs before this member may vote.
   recovery_notes_.push_back(concat("holds the whole uncommitted write set ", counter, " again (",
                                    blocks.size(), " blocks, from ",
                                    in_journal ? "the journal" : "its HALog", ")"));

@@ -41,7 +41,8 @@ constexpr int exit_assertion = 127;
                "                     [--check-determinism] [--trace FILE]\n"
                "       quire-sim replay FILE [--trace FILE]\n"
                "       quire-sim fuzz [--seeds K] [--start S] [--jobs J] [--seconds S]\n"
-               "                      [--check-determinism] [--require-coverage]\n",
+               "                      [--check-determinism] [--require-coverage]\n"
+               "       quire-sim shrink --seed N [--seconds S] [--out FILE]\n",
                problem.c_str());
   std::exit(2);
 }
@@ -458,6 +459,146 @@ int fuzz(int argc, char** argv) {
   return failed == 0 ? 0 : 1;
 }
 
+// ---- shrink: a failing seed reduced to a small scenario file with the same signature ----
+
+// Runs `quire-sim replay` on `text` in a child process; returns its exit code and output.
+std::pair<int, std::string> replay_in_child(const std::string& text) {
+  const std::string scenario_path = concat("/tmp/quire-sim-shrink-", getpid(), ".scenario");
+  const std::string output_path = concat("/tmp/quire-sim-shrink-", getpid(), ".log");
+  if (std::FILE* file = std::fopen(scenario_path.c_str(), "w")) {
+    std::fputs(text.c_str(), file);
+    std::fclose(file);
+  } else {
+    usage(concat("cannot write ", scenario_path));
+  }
+  static char self[] = "/proc/self/exe";
+  std::string command = "replay";
+  std::string path = scenario_path;
+  char* arguments[] = {self, command.data(), path.data(), nullptr};
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_addopen(&actions, 1, output_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC,
+                                   0644);
+  posix_spawn_file_actions_adddup2(&actions, 1, 2);
+  pid_t pid = 0;
+  if (posix_spawn(&pid, self, &actions, nullptr, arguments, environ) != 0) {
+    usage("cannot spawn a replay");
+  }
+  posix_spawn_file_actions_destroy(&actions);
+  int status = 0;
+  waitpid(pid, &status, 0);
+  std::string output;
+  if (std::FILE* file = std::fopen(output_path.c_str(), "r")) {
+    char buffer[65536];
+    while (size_t count = std::fread(buffer, 1, sizeof buffer, file))
+      output.append(buffer, count);
+    std::fclose(file);
+  }
+  std::remove(scenario_path.c_str());
+  std::remove(output_path.c_str());
+  return {WIFEXITED(status) ? WEXITSTATUS(status) : 127, output};
+}
+
+// What shrink may reduce: the run's length, its random fault kinds, its clients and members.
+struct ShrinkCandidate {
+  uint64_t seed = 0;
+  int64_t duration_ms = 0;
+  uint32_t members = 0;
+  uint32_t clients = 0;
+  std::vector<std::string> fault_kinds;
+  bool over_budget = false;
+
+  std::string scenario_text(const std::string& description) const {
+    std::string kinds;
+    for (const std::string& kind : fault_kinds)
+      kinds += concat(" kinds: \"", kind, "\"");
+    return concat("description: \"", description, "\"\nseed: ", seed, "\nswarm: true\n",
+                  "cluster { members: ", members, " clients: ", clients,
+                  " duration_ms: ", duration_ms, " }\n", "random_faults {", kinds,
+                  " over_budget: ", over_budget ? "true" : "false", " }\n",
+                  "expect { outcome: PASS }\n");
+  }
+};
+
+int shrink(int argc, char** argv) {
+  uint64_t seed = 1;
+  int64_t seconds = 60;
+  std::string out_path;
+  for (int index = 2; index < argc; index++) {
+    const std::string_view flag = argv[index];
+    if (index + 1 >= argc) usage(concat("missing value for ", flag));
+    const std::string_view value = argv[++index];
+    if (flag == "--seed") {
+      seed = parse_number(flag, value);
+    } else if (flag == "--seconds") {
+      seconds = static_cast<int64_t>(parse_number(flag, value));
+    } else if (flag == "--out") {
+      out_path = std::string(value);
+    } else {
+      usage(concat("unknown flag '", flag, "'"));
+    }
+  }
+  if (out_path.empty()) out_path = concat("shrunk-seed-", seed, ".scenario");
+  const harness::ClusterSpec drawn = harness::ClusterSpec::draw(seed);
+  ShrinkCandidate best{seed, seconds * 1000,   drawn.member_count, drawn.client_count,
+                       {},   drawn.over_budget};
+  for (size_t kind = 0; kind < sim::fault_kind_count; kind++) {
+    if (drawn.faults.enabled[kind]) {
+      best.fault_kinds.push_back(sim::fault_kind_name(static_cast<sim::FaultKind>(kind)));
+    }
+  }
+  const auto [first_code, first_output] = replay_in_child(best.scenario_text("shrinking"));
+  const std::string target = signature_of(first_output, first_code);
+  if (target.empty()) {
+    std::printf("quire-sim shrink: seed %llu passes; nothing to shrink\n",
+                static_cast<unsigned long long>(seed));
+    return 1;
+  }
+  std::printf("quire-sim shrink: seed %llu fails: %s\n", static_cast<unsigned long long>(seed),
+              target.c_str());
+  uint64_t tries = 0;
+  // Keeps `candidate` if it fails the same way.
+  auto keep_if_same = [&](const ShrinkCandidate& candidate, const std::string& step) {
+    tries++;
+    const auto [code, output] = replay_in_child(candidate.scenario_text("shrinking"));
+    const bool same = signature_of(output, code) == target;
+    std::printf("  %-44s %s\n", step.c_str(), same ? "same failure: kept" : "differs");
+    std::fflush(stdout);
+    if (same) best = candidate;
+    return same;
+  };
+  for (size_t index = best.fault_kinds.size(); index-- > 0;) {
+    ShrinkCandidate fewer = best;
+    const std::string kind = fewer.fault_kinds[index];
+    fewer.fault_kinds.erase(fewer.fault_kinds.begin() + static_cast<std::ptrdiff_t>(index));
+    keep_if_same(fewer, concat("without fault kind ", kind));
+  }
+  while (best.duration_ms > 2000) {
+    ShrinkCandidate shorter = best;
+    shorter.duration_ms = best.duration_ms / 2;
+    if (!keep_if_same(shorter, concat("duration ", shorter.duration_ms, " ms"))) break;
+  }
+  while (best.clients > 1) {
+    ShrinkCandidate fewer = best;
+    fewer.clients--;
+    if (!keep_if_same(fewer, concat("clients ", fewer.clients))) break;
+  }
+  if (best.members == 5) {
+    ShrinkCandidate smaller = best;
+    smaller.members = 3;
+    keep_if_same(smaller, "members 3");
+  }
+  const std::string text =
+      concat("# Shrunk by quire-sim shrink from seed ", seed, " (", tries, " tries).\n",
+             best.scenario_text(concat("shrunk from seed ", seed, ": ", target)));
+  std::FILE* file = std::fopen(out_path.c_str(), "w");
+  if (file == nullptr) usage(concat("cannot write ", out_path));
+  std::fputs(text.c_str(), file);
+  std::fclose(file);
+  std::printf("wrote %s:\n%s", out_path.c_str(), text.c_str());
+  return 0;
+}
+
 }  // namespace
 }  // namespace quire
 
@@ -466,5 +607,6 @@ int main(int argc, char** argv) {
   if (std::strcmp(argv[1], "run") == 0) return quire::run(argc, argv);
   if (std::strcmp(argv[1], "fuzz") == 0) return quire::fuzz(argc, argv);
   if (std::strcmp(argv[1], "replay") == 0) return quire::replay(argc, argv);
+  if (std::strcmp(argv[1], "shrink") == 0) return quire::shrink(argc, argv);
   quire::usage(quire::concat("unknown command '", argv[1], "'"));
 }
