@@ -135,6 +135,39 @@ std::string replay_command(const RunFlags& flags, const harness::ClusterSpec& sp
   return command;
 }
 
+// The whole text of `path`, or nullopt when it cannot be read.
+std::optional<std::string> read_text_file(const std::string& path) {
+  std::FILE* file = std::fopen(path.c_str(), "r");
+  if (file == nullptr) return std::nullopt;
+  std::string text;
+  char buffer[65536];
+  while (size_t count = std::fread(buffer, 1, sizeof buffer, file))
+    text.append(buffer, count);
+  std::fclose(file);
+  return text;
+}
+
+// Starts this executable again (the running one, even if a rebuild replaced the file) with
+// `arguments`, its stdout and stderr going to `output_path`. Returns its pid.
+pid_t spawn_self(std::vector<std::string> arguments, const std::string& output_path) {
+  static char self[] = "/proc/self/exe";
+  std::vector<char*> raw = {self};
+  for (std::string& argument : arguments)
+    raw.push_back(argument.data());
+  raw.push_back(nullptr);
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_addopen(&actions, 1, output_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC,
+                                   0644);
+  posix_spawn_file_actions_adddup2(&actions, 1, 2);
+  pid_t pid = 0;
+  if (posix_spawn(&pid, self, &actions, nullptr, raw.data(), environ) != 0) {
+    usage(concat("cannot spawn quire-sim ", arguments.front()));
+  }
+  posix_spawn_file_actions_destroy(&actions);
+  return pid;
+}
+
 int run(int argc, char** argv) {
   const RunFlags flags = parse_run_flags(argc, argv);
   const harness::ClusterSpec spec = spec_from(flags);
@@ -195,13 +228,9 @@ int replay(int argc, char** argv) {
       usage(concat("unknown flag '", flag, "'"));
     }
   }
-  std::FILE* file = std::fopen(path.c_str(), "r");
-  if (file == nullptr) usage(concat("cannot read ", path));
-  std::string text;
-  char buffer[65536];
-  while (size_t count = std::fread(buffer, 1, sizeof buffer, file))
-    text.append(buffer, count);
-  std::fclose(file);
+  const std::optional<std::string> read = read_text_file(path);
+  if (!read) usage(concat("cannot read ", path));
+  const std::string& text = *read;
   std::string name = path.substr(path.find_last_of('/') + 1);
   name = name.substr(0, name.find('.'));
   auto scenario = harness::parse_scenario(text, name);
@@ -383,29 +412,15 @@ int fuzz(int argc, char** argv) {
   std::map<std::string, MarkTally> tallies;
   uint64_t next_seed = flags.first_seed;
   const uint64_t end_seed = flags.first_seed + flags.seed_count;
-  // The running executable itself, even if a rebuild replaced the file meanwhile.
-  static char self[] = "/proc/self/exe";
   auto spawn_seed = [&](uint64_t seed) {
     const std::string output_path = concat("/tmp/quire-sim-fuzz-", getpid(), "-", seed, ".log");
-    std::vector<std::string> arguments = {self, "run", "--seed", std::to_string(seed)};
+    std::vector<std::string> arguments = {"run", "--seed", std::to_string(seed)};
     if (flags.seconds) {
       arguments.push_back("--seconds");
       arguments.push_back(std::to_string(*flags.seconds));
     }
     if (flags.check_determinism) arguments.push_back("--check-determinism");
-    std::vector<char*> raw;
-    for (std::string& argument : arguments)
-      raw.push_back(argument.data());
-    raw.push_back(nullptr);
-    posix_spawn_file_actions_t actions;
-    posix_spawn_file_actions_init(&actions);
-    posix_spawn_file_actions_addopen(&actions, 1, output_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC,
-                                     0644);
-    posix_spawn_file_actions_adddup2(&actions, 1, 2);
-    pid_t pid = 0;
-    if (posix_spawn(&pid, self, &actions, nullptr, raw.data(), environ) != 0)
-      usage("cannot spawn a seed");
-    posix_spawn_file_actions_destroy(&actions);
+    const pid_t pid = spawn_self(std::move(arguments), output_path);
     running.push_back(Child{pid, seed, output_path});
   };
   while (next_seed < end_seed || !running.empty()) {
@@ -417,13 +432,7 @@ int fuzz(int argc, char** argv) {
                               [done](const Child& each) { return each.pid == done; });
     if (found == running.end()) continue;
     const int exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 127;
-    std::string output;
-    if (std::FILE* file = std::fopen(found->output_path.c_str(), "r")) {
-      char buffer[65536];
-      while (size_t count = std::fread(buffer, 1, sizeof buffer, file))
-        output.append(buffer, count);
-      std::fclose(file);
-    }
+    const std::string output = read_text_file(found->output_path).value_or("");
     tally_marks(output, tallies);
     if (exit_code == 0) std::remove(found->output_path.c_str());
     outcomes.push_back(SeedOutcome{found->seed, exit_code, signature_of(output, exit_code)});
@@ -471,29 +480,9 @@ std::pair<int, std::string> replay_in_child(const std::string& text) {
   } else {
     usage(concat("cannot write ", scenario_path));
   }
-  static char self[] = "/proc/self/exe";
-  std::string command = "replay";
-  std::string path = scenario_path;
-  char* arguments[] = {self, command.data(), path.data(), nullptr};
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_addopen(&actions, 1, output_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC,
-                                   0644);
-  posix_spawn_file_actions_adddup2(&actions, 1, 2);
-  pid_t pid = 0;
-  if (posix_spawn(&pid, self, &actions, nullptr, arguments, environ) != 0) {
-    usage("cannot spawn a replay");
-  }
-  posix_spawn_file_actions_destroy(&actions);
   int status = 0;
-  waitpid(pid, &status, 0);
-  std::string output;
-  if (std::FILE* file = std::fopen(output_path.c_str(), "r")) {
-    char buffer[65536];
-    while (size_t count = std::fread(buffer, 1, sizeof buffer, file))
-      output.append(buffer, count);
-    std::fclose(file);
-  }
+  waitpid(spawn_self({"replay", scenario_path}, output_path), &status, 0);
+  const std::string output = read_text_file(output_path).value_or("");
   std::remove(scenario_path.c_str());
   std::remove(output_path.c_str());
   return {WIFEXITED(status) ? WEXITSTATUS(status) : 127, output};
