@@ -370,7 +370,9 @@ Status ClientService::repair(const Error& error) {
                                    runtime_.now() + config_.fetch_timeout);
     if (!bytes.ok()) continue;
     io::MutexLock lock(driver_.journal_mutex());
-    if (journal_.installing()) break;
+    if (journal_.installing()) {
+      return Error(ErrorCode::unavailable, "a rebuild is replacing this member's journal");
+    }
     if (journal_.repair(address->offset, *bytes).ok()) {
       read_repairs_++;
       runtime_.trace(concat("read repair from ", member.id, " succeeded"));
@@ -378,8 +380,11 @@ Status ClientService::repair(const Error& error) {
       return ok_status();
     }
   }
-  return Error(ErrorCode::checksum_mismatch,
-               concat("no member holds a good copy of the record at ", address->offset));
+  // Nobody supplied a good copy: this member leaves the quorum and rebuilds (docs/protocol.md,
+  // "Read repair").
+  driver_.post(core::DataDamaged{address->offset});
+  return Error(ErrorCode::checksum_mismatch, concat("no member holds a good copy of the record at ",
+                                                    address->offset, "; this member rebuilds"));
 }
 
 wire::MemberStatus ClientService::member_status() const {
@@ -387,7 +392,8 @@ wire::MemberStatus ClientService::member_status() const {
   wire::MemberStatus member;
   member.set_node(config_.self.value());
   const bool joined = status.role == core::Role::follower && status.leader != node_none &&
-                      !status.catching_up && status.committed >= status.leader_committed;
+                      !status.catching_up && !status.damaged &&
+                      status.committed >= status.leader_committed;
   member.set_role(status.role == core::Role::leader ? "leader" : joined ? "follower" : "not_ready");
   member.set_term(status.term.value());
   member.set_commit_counter(status.committed.value());

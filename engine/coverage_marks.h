@@ -15,9 +15,12 @@ struct CoverageMark {
   bool rare;
 };
 
-inline constexpr std::array<CoverageMark, 21> coverage_marks = {{
+inline constexpr std::array<CoverageMark, 24> coverage_marks = {{
     {"commit_implied_by_leader_progress", false},
     {"conflicting_write_set_replaced", false},
+    {"damaged_leader_steps_down", true},
+    {"damaged_member_rebuilds", true},
+    {"data_damaged", true},
     {"election_started", false},
     {"follower_joins_write_set_in_flight", false},
     {"halog_missing_at_peer", false},

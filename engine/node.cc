@@ -101,8 +101,7 @@ Status Node::run() {
                                             *transport_, recovered);
   clients_ = std::make_unique<ClientService>(runtime_, config_, *journal_, *driver_, *transport_);
   driver_->set_listener(clients_.get());
-  scrubber_ = std::make_unique<Scrubber>(runtime_, config_, *journal_, driver_->journal_mutex(),
-                                         *transport_);
+  scrubber_ = std::make_unique<Scrubber>(runtime_, config_, *journal_, *driver_, *transport_);
   Status outcome = transport_->start();
   io::Event scrubber_done(runtime_);
   if (outcome.ok()) {

@@ -7,11 +7,12 @@
 namespace quire::engine {
 
 Scrubber::Scrubber(io::Runtime& runtime, const NodeConfig& config, store::Journal& journal,
-                   io::Mutex& journal_mutex, Transport& transport)
+                   ReplicaDriver& driver, Transport& transport)
     : runtime_(runtime),
       config_(config),
       journal_(journal),
-      journal_mutex_(journal_mutex),
+      driver_(driver),
+      journal_mutex_(driver.journal_mutex()),
       transport_(transport),
       stopping_(runtime) {}
 
@@ -151,6 +152,7 @@ Result<uint64_t> Scrubber::repair_block(uint64_t offset) {
     return static_cast<uint64_t>(span->size());
   }
   stats_.blocks_unrepairable++;
+  driver_.post(core::DataDamaged{offset});  // The member leaves the quorum and rebuilds.
   return Error(ErrorCode::checksum_mismatch,
                concat("the block at ", offset, " is bad here and no member has a good copy"));
 }

@@ -4,7 +4,9 @@
 // fails, or whose header no longer says how long it is, is fetched whole from a peer whose copy
 // verifies and rewritten in place (Journal::repair). A pass covers the committed region as it
 // stood when the pass began; then the next pass starts over. Without it, rot and misdirected
-// writes in bytes nobody reads would stay until a snapshot or a rebuild tripped on them.
+// writes in bytes nobody reads would stay until a snapshot or a rebuild tripped on them. A block no
+// peer holds a good copy of is reported to the driver (core::DataDamaged): the member leaves the
+// quorum and rebuilds.
 //
 // One fiber ("scrub"), started by the node. Suspends.
 #pragma once
@@ -12,6 +14,7 @@
 #include <cstdint>
 
 #include "engine/node_config.h"
+#include "engine/replica_driver.h"
 #include "engine/transport.h"
 #include "io/runtime.h"
 #include "io/sync.h"
@@ -33,7 +36,7 @@ struct ScrubStats {
 class Scrubber {
  public:
   Scrubber(io::Runtime& runtime, const NodeConfig& config, store::Journal& journal,
-           io::Mutex& journal_mutex, Transport& transport);
+           ReplicaDriver& driver, Transport& transport);
 
   // Scrubs until stop(). Suspends.
   void run();
@@ -58,6 +61,7 @@ class Scrubber {
   io::Runtime& runtime_;
   const NodeConfig& config_;
   store::Journal& journal_;
+  ReplicaDriver& driver_;
   io::Mutex& journal_mutex_;
   Transport& transport_;
   ScrubStats stats_;

@@ -63,9 +63,10 @@ bool hears_a_leader(const Context& context) {
 void on_tick(Context& context) {
   ReplicaState& state = context.state;
   if (state.is_leader() || state.now < state.election_deadline) return;
-  if (state.resync.rebuilding || state.preparing || state.committing) {
-    // A member whose journal is being replaced has no history to campaign with; one that is
-    // making a write set durable waits to know its own position.
+  if (state.resync.rebuilding || state.damaged || state.preparing || state.committing) {
+    // A member whose journal is being replaced has no history to campaign with, nor has one
+    // whose committed bytes are damaged; one that is making a write set durable waits to know
+    // its own position.
     reset_timer(context);
     return;
   }

@@ -78,6 +78,13 @@ struct RebuildFailed {
   NodeId peer;
 };
 
+// Committed bytes here fail their checksum and no peer supplied a good copy (read repair or the
+// scrubber asked every member): this member leaves the quorum and rebuilds (docs/protocol.md,
+// "Read repair").
+struct DataDamaged {
+  uint64_t offset = 0;
+};
+
 // Leader: a linearizable read wants confirmation that this member still leads.
 struct ReadRequested {
   uint64_t read_id = 0;
@@ -85,7 +92,7 @@ struct ReadRequested {
 
 using Input = std::variant<Tick, Received, PendingWork, WriteSetSealed, SealSkipped, PrepareDone,
                            CommitDone, LayDownFailed, HALogFetched, HALogFetchFailed, ReplayFailed,
-                           RebuildDone, RebuildFailed, ReadRequested>;
+                           RebuildDone, RebuildFailed, DataDamaged, ReadRequested>;
 
 const char* input_name(const Input& input);
 

@@ -19,7 +19,7 @@ const char* input_name(const Input& input) {
   static constexpr const char* names[] = {
       "Tick",         "Received",    "PendingWork",   "WriteSetSealed", "SealSkipped",
       "PrepareDone",  "CommitDone",  "LayDownFailed", "HALogFetched",   "HALogFetchFailed",
-      "ReplayFailed", "RebuildDone", "RebuildFailed", "ReadRequested"};
+      "ReplayFailed", "RebuildDone", "RebuildFailed", "DataDamaged",    "ReadRequested"};
   static_assert(std::size(names) == std::variant_size_v<Input>);
   return names[input.index()];
 }

@@ -91,6 +91,7 @@ Step Replica::step(const Input& input) {
           [&](const ReplayFailed& failed) { resync::on_replay_failed(context, failed); },
           [&](const RebuildDone& done) { resync::on_rebuild_done(context, done); },
           [&](const RebuildFailed& failed) { resync::on_rebuild_failed(context, failed); },
+          [&](const DataDamaged& damaged) { resync::on_data_damaged(context, damaged); },
           [&](const ReadRequested& read) { leadership::on_read_requested(context, read.read_id); },
       },
       input);
@@ -205,6 +206,10 @@ void Replica::check_invariants() const {
     QUIRE_ASSERT(state.resync.active);
     QUIRE_ASSERT(!state.held);
   }
+  if (state.damaged) {
+    QUIRE_ASSERT(state.role == Role::follower);
+    QUIRE_ASSERT(config_.member_count() > 1);
+  }
 }
 
 std::string Replica::describe() const {
@@ -216,6 +221,7 @@ std::string Replica::describe() const {
     text += concat(" held ", state.held->counter, " ", state.held->blocks_held, "/",
                    state.held->block_count, state.held->prepared ? " prepared" : "");
   }
+  if (state.damaged) text += " damaged";
   if (state.preparing) text += " preparing";
   if (state.committing) text += " committing";
   if (state.prepare_waiting) text += " prepare-waiting";
@@ -242,6 +248,7 @@ ReplicaStatus Replica::status() const {
       state_.is_leader() ? state_.committed.commit_counter : state_.leader_committed;
   status.catching_up = state_.resync.active;
   status.rebuilding = state_.resync.rebuilding;
+  status.damaged = state_.damaged;
   if (state_.is_leader()) {
     const LeaderState& leading = *state_.leading;
     if (leading.in_flight) {

@@ -34,6 +34,7 @@ struct ReplicaStatus {
   CommitCounter leader_committed;
   bool catching_up = false;
   bool rebuilding = false;
+  bool damaged = false;  // Waits to rebuild: committed bytes here are damaged beyond read repair.
   std::optional<CommitCounter> in_flight;  // Leader: the write set in its two-phase commit.
   bool in_flight_prepared_here = false;    // Leader: its own vote for it is durable.
   size_t participants = 0;                 // Leader: followers in that write set.

@@ -95,6 +95,11 @@ struct ReplicaState {
   CommitCounter leader_committed;  // From the last heartbeat.
   CommitCounter purged_through;
   ResyncState resync;
+  // Committed bytes here are damaged beyond read repair: this member neither leads nor campaigns
+  // until a rebuild from the leader replaced its journal. A failed rebuild is retried no sooner
+  // than catch_up_stall_ticks after `damaged_rebuild_failed_at`.
+  bool damaged = false;
+  std::optional<Ticks> damaged_rebuild_failed_at;
 
   Position position() const {
     if (prepared) return Position{prepared->term, prepared->commit_counter};

@@ -59,6 +59,25 @@ void start_rebuild(Context& context) {
   context.emit(Rebuild{resync.peer});
 }
 
+// A damaged member rebuilds from the leader once its own vote can no longer matter: a prepared
+// write set the leader has not committed yet may need this member's YES to stay decided.
+void rebuild_damaged(Context& context) {
+  ReplicaState& state = context.state;
+  QUIRE_ASSERT(state.damaged);
+  if (state.role != Role::follower || state.leader == node_none) return;
+  if (state.resync.rebuilding || state.preparing || state.committing) return;
+  if (state.prepared && state.leader_committed < state.prepared->commit_counter) return;
+  if (state.damaged_rebuild_failed_at &&
+      state.now.value() - state.damaged_rebuild_failed_at->value() <
+          context.config.catch_up_stall_ticks) {
+    return;
+  }
+  context.mark("damaged_member_rebuilds");
+  state.resync = ResyncState{};  // A HALog fetch under way is forgotten: its answer is ignored.
+  state.resync.active = true;
+  start_rebuild(context);
+}
+
 bool is_outstanding(const Context& context, NodeId peer, CommitCounter counter) {
   const ResyncState& resync = context.state.resync;
   return resync.active && resync.fetching && !resync.rebuilding && resync.peer == peer &&
@@ -70,6 +89,10 @@ bool is_outstanding(const Context& context, NodeId peer, CommitCounter counter) 
 void on_leader_progress(Context& context) {
   ReplicaState& state = context.state;
   if (state.role != Role::follower || state.leader == node_none) return;
+  if (state.damaged) {
+    rebuild_damaged(context);
+    return;
+  }
   if (state.resync.active || state.preparing || state.committing) return;
   if (state.committed.commit_counter >= state.leader_committed) return;
   context.mark("resync_started");
@@ -173,6 +196,8 @@ void on_rebuild_done(Context& context, const RebuildDone& done) {
   QUIRE_ASSERT(!state.held && !state.prepared);
   if (done.root.term > state.term) leadership::adopt_term(context, done.root.term);
   state.committed = done.root;
+  state.damaged = false;  // Every committed byte came from the leader, checked.
+  state.damaged_rebuild_failed_at.reset();
   resync.rebuilding = false;
   resync.fetching = false;
   resync.peers_missing.clear();
@@ -182,9 +207,33 @@ void on_rebuild_done(Context& context, const RebuildDone& done) {
 }
 
 void on_rebuild_failed(Context& context, const RebuildFailed& failed) {
-  ResyncState& resync = context.state.resync;
+  ReplicaState& state = context.state;
+  ResyncState& resync = state.resync;
   if (!resync.rebuilding || failed.peer != resync.peer) return;
+  // The leader's copy may be damaged too until its scrubber mends it: do not retry at once.
+  if (state.damaged) state.damaged_rebuild_failed_at = state.now;
   finish(context);  // The next heartbeat starts over.
+}
+
+void on_data_damaged(Context& context, const DataDamaged& damaged) {
+  ReplicaState& state = context.state;
+  // A group of one has nobody to rebuild from: it goes on serving what it can read.
+  if (context.config.member_count() == 1) return;
+  // A rebuild under way replaces every committed byte, checked as it arrives.
+  if (state.resync.rebuilding) return;
+  if (!state.damaged) {
+    context.mark("data_damaged");
+    state.damaged = true;
+  }
+  (void)damaged;
+  if (state.role != Role::follower) {
+    // A leader that cannot read its committed state cannot serve it; a candidate would become
+    // one. Another member leads while this one rebuilds.
+    if (state.is_leader()) context.mark("damaged_leader_steps_down");
+    leadership::become_follower(context, node_none);
+    return;
+  }
+  rebuild_damaged(context);
 }
 
 void on_tick(Context& context) {

@@ -18,6 +18,9 @@ void on_halog_fetch_failed(Context& context, const HALogFetchFailed& failed);
 void on_replay_failed(Context& context, const ReplayFailed& failed);
 void on_rebuild_done(Context& context, const RebuildDone& done);
 void on_rebuild_failed(Context& context, const RebuildFailed& failed);
+// Committed bytes here are damaged and no peer supplied a good copy: leave the quorum (a leader
+// steps down) and rebuild from the leader as soon as that is safe.
+void on_data_damaged(Context& context, const DataDamaged& damaged);
 // Gives up on a peer that makes no progress.
 void on_tick(Context& context);
 

@@ -1,7 +1,9 @@
 // Goal: the engine elects, commits, serves reads and converges as a whole: Nodes with the real
 // driver, codec, transport and journal, in the simulator.
 // Method: three members and one client node in a world; the client submits transactions and
-// reads; the test inspects every member's journal at the end.
+// reads; the test inspects every member's journal at the end. Read repair without a good copy:
+// the test flips a bit of a value on disk where no peer can supply it, and watches the member
+// leave the quorum and rebuild.
 #include <gtest/gtest.h>
 
 #include <map>
@@ -34,12 +36,15 @@ struct Cluster {
   std::vector<std::string> exits;
   sim::World world;
 
-  explicit Cluster(uint64_t seed, uint32_t member_count = 3)
+  explicit Cluster(uint64_t seed, uint32_t member_count = 3,
+                   std::function<void(NodeConfig&)> tune = {})
       : world(sim::WorldOptions{.seed = seed}) {
     for (uint32_t id = 1; id <= member_count; id++) {
       const std::string name = concat("n", id);
-      world.add_node(name, [this, id, member_count, name](io::Runtime& runtime) {
-        Node node(runtime, member_config(id, member_count));
+      NodeConfig config = member_config(id, member_count);
+      if (tune) tune(config);
+      world.add_node(name, [this, config, name](io::Runtime& runtime) {
+        Node node(runtime, config);
         nodes[name] = &node;
         struct Forget {
           std::map<std::string, Node*>& nodes;
@@ -87,6 +92,47 @@ wire::ClientRequest read_linearizable(const std::string& key) {
   request.mutable_read()->add_keys(key);
   return request;
 }
+
+wire::ClientRequest read_local(const std::string& key) {
+  wire::ClientRequest request;
+  request.mutable_read()->set_consistency(wire::Read::LOCAL);
+  request.mutable_read()->add_keys(key);
+  return request;
+}
+
+core::ReplicaStatus status_of(Cluster& cluster, const std::string& name) {
+  const auto found = cluster.nodes.find(name);
+  QUIRE_ASSERT(found != cluster.nodes.end() && found->second->driver() != nullptr);
+  return found->second->driver()->replica().status();
+}
+
+std::string leader_name(Cluster& cluster) {
+  for (const auto& [name, node] : cluster.nodes) {
+    if (node->driver() != nullptr && node->driver()->replica().status().role == core::Role::leader)
+      return name;
+  }
+  return {};
+}
+
+// Flips a bit of the first copy of `marker` in the journal of node `name`; false if absent.
+bool rot_value(Cluster& cluster, const std::string& name, const std::string& marker) {
+  sim::DiskImage& disk = cluster.world.disk_image(cluster.world.find_node(name));
+  for (const auto& [path, file] : disk.files()) {
+    if (!path.ends_with("journal")) continue;
+    const Bytes bytes = file->durable.to_bytes();
+    const std::string_view text(reinterpret_cast<const char*>(bytes.data()), bytes.size());
+    const size_t at = text.find(marker);
+    if (at != std::string_view::npos) return disk.rot_at(path, at + marker.size() / 2, 3);
+  }
+  return false;
+}
+
+// Scrubbing off: the reads in these tests are what find the rot.
+void without_scrubber(NodeConfig& config) {
+  config.scrub_bytes_per_second = 0;
+}
+
+const std::string big_value = "MARKER-" + std::string(6000, 'v') + "-MARKER";
 
 TEST(Cluster, ElectsCommitsReadsAndConverges) {
   Cluster cluster(1);
@@ -152,6 +198,137 @@ TEST(Cluster, ACallRefusedByTheGroupFailsFast) {
   ASSERT_TRUE(refusal.has_value());
   EXPECT_EQ(refusal->code(), ErrorCode::refused) << refusal->to_string();
   EXPECT_LT(took, Duration::seconds(1));
+}
+
+// A follower reads a rotten value while cut off from every peer: read repair finds no good copy,
+// so the member leaves the quorum (not ready) and, once it hears the leader again, rebuilds from
+// it and serves the value.
+TEST(Cluster, AFollowerWithNoGoodCopyLeavesTheQuorumAndRebuilds) {
+  Cluster cluster(3, 3, without_scrubber);
+  cluster.world.run_for(Duration::seconds(2));
+  const GroupIdentity group{"test-group", 0x5eed};
+  ASSERT_TRUE(cluster.run_client("c1", [&](io::Runtime& runtime) {
+    Client client(runtime, group, cluster.addresses());
+    auto response = client.call(put("big", big_value), runtime.now() + Duration::seconds(10));
+    ASSERT_TRUE(response.ok());
+    ASSERT_EQ(response->outcome(), wire::OK);
+  }));
+  cluster.world.run_for(Duration::seconds(2));
+  const std::string leader = leader_name(cluster);
+  ASSERT_FALSE(leader.empty());
+  const std::string follower = leader == "n1" ? "n2" : "n1";
+  cluster.world.isolate(cluster.world.find_node(follower));
+  ASSERT_TRUE(rot_value(cluster, follower, "MARKER-"));
+
+  std::optional<wire::ClientResponse> refused;
+  cluster.world.heal_network();  // The client must reach the follower; its peers must not.
+  for (const std::string& other : {std::string("n1"), std::string("n2"), std::string("n3")}) {
+    if (other == follower) continue;
+    cluster.world.block_link(cluster.world.find_node(follower), cluster.world.find_node(other));
+    cluster.world.block_link(cluster.world.find_node(other), cluster.world.find_node(follower));
+  }
+  ASSERT_TRUE(cluster.run_client("c2", [&](io::Runtime& runtime) {
+    // Read repair waits for each peer in turn before it gives up.
+    Client client(runtime, group, cluster.addresses(),
+                  ClientOptions{.attempt_timeout = Duration::seconds(60)});
+    auto response = client.call_once(io::Address{follower, port}, read_local("big"));
+    ASSERT_TRUE(response.ok()) << response.error().to_string();
+    refused = *response;
+  }));
+  ASSERT_TRUE(refused.has_value());
+  EXPECT_NE(refused->outcome(), wire::OK);  // Never the rotten bytes as data.
+  cluster.world.run_for(Duration::milliseconds(100));
+  EXPECT_TRUE(status_of(cluster, follower).damaged);
+
+  cluster.world.heal_network();
+  cluster.world.run_for(Duration::seconds(10));
+  const core::ReplicaStatus status = status_of(cluster, follower);
+  EXPECT_FALSE(status.damaged);
+  EXPECT_FALSE(status.rebuilding);
+  EXPECT_EQ(status.committed, status_of(cluster, leader).committed);
+  EXPECT_EQ(cluster.nodes.at(follower)->clients()->read_repairs(), 0u);
+  std::optional<wire::ClientResponse> read;
+  ASSERT_TRUE(cluster.run_client("c3", [&](io::Runtime& runtime) {
+    Client client(runtime, group, cluster.addresses());
+    auto response = client.call_once(io::Address{follower, port}, read_local("big"));
+    ASSERT_TRUE(response.ok()) << response.error().to_string();
+    read = *response;
+  }));
+  ASSERT_TRUE(read.has_value());
+  ASSERT_EQ(read->outcome(), wire::OK) << read->message();
+  ASSERT_EQ(read->results_size(), 1);
+  EXPECT_EQ(read->results(0).value(), big_value);
+}
+
+// The leader reads a value that is rotten on it and on one follower while the other follower is
+// down: it steps down instead of serving a group it cannot read, the others lead, and once a good
+// copy is back in the group the old leader rebuilds and serves the value.
+TEST(Cluster, ALeaderWithNoGoodCopyStepsDownAndRebuilds) {
+  Cluster cluster(4, 3, without_scrubber);
+  cluster.world.run_for(Duration::seconds(2));
+  const GroupIdentity group{"test-group", 0x5eed};
+  ASSERT_TRUE(cluster.run_client("c1", [&](io::Runtime& runtime) {
+    Client client(runtime, group, cluster.addresses());
+    auto response = client.call(put("big", big_value), runtime.now() + Duration::seconds(10));
+    ASSERT_TRUE(response.ok());
+    ASSERT_EQ(response->outcome(), wire::OK);
+  }));
+  cluster.world.run_for(Duration::seconds(2));
+  const std::string leader = leader_name(cluster);
+  ASSERT_FALSE(leader.empty());
+  std::vector<std::string> followers;
+  for (const std::string name : {"n1", "n2", "n3"}) {
+    if (name != leader) followers.push_back(name);
+  }
+  cluster.world.crash(cluster.world.find_node(followers[1]));
+  ASSERT_TRUE(rot_value(cluster, leader, "MARKER-"));
+  ASSERT_TRUE(rot_value(cluster, followers[0], "MARKER-"));
+
+  std::optional<wire::ClientResponse> refused;
+  ASSERT_TRUE(cluster.run_client("c2", [&](io::Runtime& runtime) {
+    Client client(runtime, group, cluster.addresses());
+    auto response = client.call_once(io::Address{leader, port}, read_linearizable("big"));
+    ASSERT_TRUE(response.ok()) << response.error().to_string();
+    refused = *response;
+  }));
+  ASSERT_TRUE(refused.has_value());
+  EXPECT_NE(refused->outcome(), wire::OK);
+  cluster.world.run_for(Duration::milliseconds(100));
+  EXPECT_NE(status_of(cluster, leader).role, core::Role::leader);
+  EXPECT_TRUE(status_of(cluster, leader).damaged);
+
+  // The good copy comes back; a read through the group repairs the new leader's copy from it.
+  cluster.world.restart(cluster.world.find_node(followers[1]));
+  cluster.world.run_for(Duration::seconds(3));
+  const std::string next = leader_name(cluster);
+  EXPECT_FALSE(next.empty());
+  EXPECT_NE(next, leader);
+  std::optional<wire::ClientResponse> read;
+  ASSERT_TRUE(cluster.run_client("c3", [&](io::Runtime& runtime) {
+    Client client(runtime, group, cluster.addresses());
+    auto response = client.call(read_linearizable("big"), runtime.now() + Duration::seconds(20));
+    ASSERT_TRUE(response.ok()) << response.error().to_string();
+    read = *response;
+  }));
+  ASSERT_TRUE(read.has_value());
+  ASSERT_EQ(read->outcome(), wire::OK) << read->message();
+  EXPECT_EQ(read->results(0).value(), big_value);
+
+  cluster.world.run_for(Duration::seconds(10));
+  const core::ReplicaStatus status = status_of(cluster, leader);
+  EXPECT_FALSE(status.damaged);
+  EXPECT_NE(status.role, core::Role::leader);
+  EXPECT_EQ(status.committed, status_of(cluster, leader_name(cluster)).committed);
+  std::optional<wire::ClientResponse> local;
+  ASSERT_TRUE(cluster.run_client("c4", [&](io::Runtime& runtime) {
+    Client client(runtime, group, cluster.addresses());
+    auto response = client.call_once(io::Address{leader, port}, read_local("big"));
+    ASSERT_TRUE(response.ok()) << response.error().to_string();
+    local = *response;
+  }));
+  ASSERT_TRUE(local.has_value());
+  ASSERT_EQ(local->outcome(), wire::OK) << local->message();
+  EXPECT_EQ(local->results(0).value(), big_value);
 }
 
 }  // namespace

@@ -346,6 +346,12 @@ void ModelCluster::submit(size_t index) {
   step(index % members_.size(), PendingWork{});
 }
 
+void ModelCluster::report_damage(size_t index) {
+  index %= members_.size();
+  if (!members_[index].replica) return;
+  step(index, DataDamaged{});
+}
+
 std::optional<size_t> ModelCluster::leader() const {
   std::optional<size_t> best;
   for (size_t index = 0; index < members_.size(); index++) {

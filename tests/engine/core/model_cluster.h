@@ -85,6 +85,8 @@ class ModelCluster {
   // Crashes whoever leads the highest term, if anyone.
   void crash_leader();
   void restart(size_t member);
+  // The member found committed bytes it cannot read and no peer gave it a good copy.
+  void report_damage(size_t member);
   // Cuts a member off: every message to or from it is dropped while cut.
   void set_cut(size_t member, bool cut);
 

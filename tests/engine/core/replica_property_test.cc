@@ -1,5 +1,6 @@
 // Goal: under any interleaving of message delivery, loss, duplication and reordering, ticks,
-// crashes between any two effects and restarts from what the disk kept, the core never elects
+// crashes between any two effects and restarts from what the disk kept, and a member's report that
+// its committed bytes are damaged (it leaves the quorum to rebuild), the core never elects
 // two leaders in a term, never commits two write sets at one counter, never loses an
 // acknowledged write set, never moves a commit counter back; and once faults stop, every member
 // converges.
@@ -29,6 +30,7 @@ enum class ActionKind : uint8_t {
   restart,
   cut,
   heal,
+  damage,
 };
 
 struct Action {
@@ -82,6 +84,16 @@ void apply(ModelCluster& cluster, const Action& action) {
       for (size_t member = 0; member < cluster.size(); member++)
         cluster.set_cut(member, false);
       break;
+    case ActionKind::damage: {
+      // One damaged member at a time: rot on one replica is within what the group survives.
+      bool damaged_elsewhere = false;
+      for (size_t member = 0; member < cluster.size(); member++) {
+        const auto& replica = cluster.member(member).replica;
+        damaged_elsewhere = damaged_elsewhere || (replica && replica->state().damaged);
+      }
+      if (!damaged_elsewhere) cluster.report_damage(action.target);
+      break;
+    }
   }
 }
 
@@ -101,7 +113,8 @@ rc::Gen<Action> action_generator() {
                                                                  {2, ActionKind::quiet},
                                                                  {2, ActionKind::restart},
                                                                  {1, ActionKind::cut},
-                                                                 {1, ActionKind::heal}})),
+                                                                 {1, ActionKind::heal},
+                                                                 {1, ActionKind::damage}})),
                                 rc::gen::set(&Action::target, rc::gen::inRange<uint16_t>(0, 1000)));
 }
 
@@ -134,6 +147,9 @@ void check_run(size_t member_count, uint64_t seed, const std::vector<Action>& ac
   RC_TAG(cluster.stats().acknowledged > 0 ? "acknowledged" : "none acknowledged");
   RC_TAG(cluster.stats().reproposals > 0 ? "reproposal" : "no reproposal");
   RC_TAG(cluster.stats().rebuilds > 0 ? "rebuild" : "no rebuild");
+  for (size_t member = 0; member < cluster.size(); member++) {
+    RC_ASSERT(!cluster.member(member).replica->state().damaged);  // Rebuilt.
+  }
 }
 
 RC_GTEST_PROP(ReplicaProperty, ThreeMembersStaySafeAndConverge, ()) {

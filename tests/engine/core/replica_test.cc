@@ -1,6 +1,7 @@
 // Goal: the pure core elects, commits, heals and stays safe in the stories the design names,
 // with no scheduler: leader crash mid-pipeline and mid-prepare, minority leader, pre-vote,
-// follower restart and resync, purged HALogs and rebuild, reads.
+// follower restart and resync, purged HALogs and rebuild, damaged members leaving the quorum to
+// rebuild, reads.
 // Method: ModelCluster actions in a fixed order; safety is checked after every action.
 #include <gtest/gtest.h>
 
@@ -189,6 +190,98 @@ TEST(Replica, PurgedHALogsMakeAReturningMemberRebuild) {
   cluster.restart(follower);
   cluster.settle(300, false);
   EXPECT_GE(cluster.stats().rebuilds, 1u);
+  expect_converged(cluster);
+}
+
+// Read repair found no good copy anywhere: a follower leaves the quorum and rebuilds from the
+// leader.
+TEST(Replica, ADamagedFollowerRebuildsFromTheLeader) {
+  ModelCluster cluster(3, 21);
+  const size_t leader = elect(cluster);
+  for (int write_set = 0; write_set < 3; write_set++) {
+    cluster.submit(leader);
+    cluster.settle(20, false);
+  }
+  const size_t follower = (leader + 1) % 3;
+  ASSERT_EQ(cluster.stats().rebuilds, 0u);
+  cluster.report_damage(follower);
+  // It asked the leader for its committed prefix at once.
+  EXPECT_TRUE(cluster.member(follower).replica->state().resync.rebuilding) << cluster.describe();
+  cluster.settle(100, true);
+  EXPECT_EQ(cluster.stats().rebuilds, 1u);
+  EXPECT_FALSE(cluster.member(follower).replica->state().damaged) << cluster.describe();
+  EXPECT_EQ(cluster.leader(), leader);  // Nobody else was disturbed.
+  expect_converged(cluster);
+}
+
+// A leader that cannot read its committed state steps down, does not campaign, and rebuilds from
+// the leader the others elect.
+TEST(Replica, ADamagedLeaderStepsDownAndRebuildsUnderTheNextLeader) {
+  ModelCluster cluster(3, 22);
+  const size_t leader = elect(cluster);
+  cluster.submit(leader);
+  cluster.settle(20, false);
+  cluster.report_damage(leader);
+  const ReplicaState& state = cluster.member(leader).replica->state();
+  EXPECT_FALSE(state.is_leader());
+  EXPECT_TRUE(state.damaged);
+  cluster.settle(400, true);
+  const std::optional<size_t> next = cluster.leader();
+  ASSERT_TRUE(next.has_value()) << cluster.describe();
+  EXPECT_NE(*next, leader);
+  EXPECT_GE(cluster.stats().rebuilds, 1u);
+  EXPECT_FALSE(cluster.member(leader).replica->state().damaged) << cluster.describe();
+  cluster.settle(100, false);
+  expect_converged(cluster);
+}
+
+// A group of one has nobody to rebuild from: it goes on leading.
+TEST(Replica, ADamagedMemberOfAGroupOfOneKeepsLeading) {
+  ModelCluster cluster(1, 23);
+  const size_t leader = elect(cluster);
+  cluster.report_damage(leader);
+  EXPECT_TRUE(cluster.member(leader).replica->state().is_leader());
+  EXPECT_FALSE(cluster.member(leader).replica->state().damaged);
+  cluster.submit(leader);
+  cluster.settle(20, false);
+  EXPECT_EQ(committed(cluster, leader), CommitCounter(1));
+}
+
+// A damaged follower whose YES vote may be what decides a write set keeps it until the leader's
+// commit point passes it: the rebuild would roll the vote back.
+TEST(Replica, ADamagedFollowerKeepsAnUndecidedYesVote) {
+  ModelCluster cluster(3, 24);
+  const size_t leader = elect(cluster);
+  cluster.submit(leader);
+  cluster.complete(leader);  // Sealed; blocks and Prepare sent.
+  for (int round = 0; round < 20; round++) {
+    for (size_t member = 0; member < 3; member++) {
+      if (member != leader) cluster.complete(member);
+    }
+    for (size_t index = 0; index < cluster.network().size();) {
+      if (cluster.network()[index].to != cluster.member(leader).id) {
+        cluster.deliver(index);
+      } else {
+        index++;
+      }
+    }
+  }
+  const size_t follower = (leader + 1) % 3;
+  ASSERT_TRUE(cluster.member(follower).replica->state().prepared.has_value()) << cluster.describe();
+  cluster.report_damage(follower);
+  const ReplicaState& state = cluster.member(follower).replica->state();
+  EXPECT_TRUE(state.damaged);
+  EXPECT_TRUE(state.prepared.has_value());
+  EXPECT_FALSE(state.resync.rebuilding);
+  // The leader dies before it hears the votes: the write set must still commit.
+  cluster.crash(leader);
+  cluster.settle(400, false);
+  const std::optional<size_t> next = cluster.leader();
+  ASSERT_TRUE(next.has_value()) << cluster.describe();
+  EXPECT_EQ(committed(cluster, *next), CommitCounter(1)) << cluster.describe();
+  cluster.restart(leader);
+  cluster.settle(300, false);
+  EXPECT_FALSE(cluster.member(follower).replica->state().damaged) << cluster.describe();
   expect_converged(cluster);
 }
 
