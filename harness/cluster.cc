@@ -21,6 +21,7 @@ SimCluster::SimCluster(const ClusterSpec& spec, sim::TraceOptions trace)
   sim::WorldOptions options;
   options.seed = spec.seed;
   options.trace = trace;
+  options.shuffle_fibers = spec.shuffle_fibers;
   world_ = std::make_unique<sim::World>(options);
   for (uint32_t id = 1; id <= spec_.member_count; id++) {
     const NodeId member(id);

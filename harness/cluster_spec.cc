@@ -51,7 +51,8 @@ std::string ClusterSpec::describe() const {
                 " local reads ", mix.local_reads, " historical reads ", mix.historical_reads,
                 ", keys ", mix.key_count, ", large values ", mix.large_value_percent,
                 "%, think <= ", mix.think_time_max.ms(), "ms\n", "  faults: ", faults.describe(),
-                over_budget ? " (OVER BUDGET)" : "", "\n");
+                over_budget ? " (OVER BUDGET)" : "", "\n",
+                shuffle_fibers ? "" : "  scheduler: FIFO, no shuffling\n");
 }
 
 }  // namespace quire::harness

@@ -66,6 +66,9 @@ struct ClusterSpec {
   std::vector<ScheduledFault> scheduled_faults;
   // Breaks the fault budget on purpose: the cluster may stop, but must never answer wrongly.
   bool over_budget = false;
+  // The simulator picks a random ready fiber at each step; false runs them in FIFO order (one
+  // interleaving: what quire-sim shrink tries, to take scheduler choices out of a failure).
+  bool shuffle_fibers = true;
 
   // Draws every parameter from `seed` (docs/harness.md, "Swarm").
   static ClusterSpec draw(uint64_t seed);

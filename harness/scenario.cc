@@ -97,6 +97,7 @@ Result<Scenario> parse_scenario(const std::string& text, const std::string& name
   keep_or_set(spec.prepare_timeout_ticks, cluster.prepare_timeout_ticks());
   keep_or_set(spec.halog_retention_count_max, cluster.halog_retention_max());
   keep_or_set(spec.block_size_bytes, cluster.block_size_bytes());
+  if (cluster.fifo_scheduler()) spec.shuffle_fibers = false;
   if (parsed.has_workload()) {
     const scenario::Workload& workload = parsed.workload();
     WorkloadMix& mix = spec.workload;

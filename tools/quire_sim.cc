@@ -8,6 +8,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <charconv>
 #include <cstdio>
 #include <cstdlib>
@@ -488,7 +489,8 @@ std::pair<int, std::string> replay_in_child(const std::string& text) {
   return {WIFEXITED(status) ? WEXITSTATUS(status) : 127, output};
 }
 
-// What shrink may reduce: the run's length, its random fault kinds, its clients and members.
+// What shrink may reduce: the run's length, its random fault kinds, its clients and members, the
+// operations its clients issue (kinds, keys, large values, rate) and the scheduler's choices.
 struct ShrinkCandidate {
   uint64_t seed = 0;
   int64_t duration_ms = 0;
@@ -496,18 +498,72 @@ struct ShrinkCandidate {
   uint32_t clients = 0;
   std::vector<std::string> fault_kinds;
   bool over_budget = false;
+  harness::WorkloadMix workload;
+  bool fifo_scheduler = false;
 
   std::string scenario_text(const std::string& description) const {
     std::string kinds;
     for (const std::string& kind : fault_kinds)
       kinds += concat(" kinds: \"", kind, "\"");
-    return concat("description: \"", description, "\"\nseed: ", seed, "\nswarm: true\n",
-                  "cluster { members: ", members, " clients: ", clients,
-                  " duration_ms: ", duration_ms, " }\n", "random_faults {", kinds,
-                  " over_budget: ", over_budget ? "true" : "false", " }\n",
-                  "expect { outcome: PASS }\n");
+    const harness::WorkloadMix& mix = workload;
+    return concat(
+        "description: \"", description, "\"\nseed: ", seed, "\nswarm: true\n",
+        "cluster { members: ", members, " clients: ", clients, " duration_ms: ", duration_ms,
+        fifo_scheduler ? " fifo_scheduler: true" : "", " }\n", "workload { reads: ", mix.reads,
+        " writes: ", mix.writes, " compare_and_sets: ", mix.compare_and_sets,
+        " removes: ", mix.removes, " transactions: ", mix.transactions,
+        " local_reads: ", mix.local_reads, " historical_reads: ", mix.historical_reads,
+        " key_count: ", mix.key_count, " large_value_percent: ", mix.large_value_percent,
+        " think_time_max_ms: ", mix.think_time_max.ms(), " }\n", "random_faults {", kinds,
+        " over_budget: ", over_budget ? "true" : "false", " }\n", "expect { outcome: PASS }\n");
   }
 };
+
+// The workload's operation kinds, by name, for shrink's steps.
+std::vector<std::pair<const char*, uint32_t harness::WorkloadMix::*>> operation_kinds() {
+  using Mix = harness::WorkloadMix;
+  return {{"reads", &Mix::reads},
+          {"writes", &Mix::writes},
+          {"compare_and_sets", &Mix::compare_and_sets},
+          {"removes", &Mix::removes},
+          {"transactions", &Mix::transactions},
+          {"local_reads", &Mix::local_reads},
+          {"historical_reads", &Mix::historical_reads}};
+}
+
+// Fewer kinds of operation, fewer keys, no large values, then fewer operations (longer think
+// times between them).
+template <class KeepIfSame>
+void shrink_operations(ShrinkCandidate& best, KeepIfSame& keep_if_same) {
+  for (const auto& [name, weight] : operation_kinds()) {
+    uint32_t kinds_left = 0;
+    for (const auto& [other, other_weight] : operation_kinds())
+      kinds_left += best.workload.*other_weight > 0 ? 1 : 0;
+    if (best.workload.*weight == 0 || kinds_left <= 1) continue;
+    ShrinkCandidate fewer = best;
+    fewer.workload.*weight = 0;
+    keep_if_same(fewer, concat("without operation ", name));
+  }
+  if (best.workload.large_value_percent > 0) {
+    ShrinkCandidate small = best;
+    small.workload.large_value_percent = 0;
+    keep_if_same(small, "without large values");
+  }
+  while (best.workload.key_count > 1) {
+    ShrinkCandidate fewer = best;
+    fewer.workload.key_count = best.workload.key_count / 2;
+    if (!keep_if_same(fewer, concat("keys ", fewer.workload.key_count))) break;
+  }
+  while (best.workload.think_time_max < Duration::seconds(2)) {
+    ShrinkCandidate slower = best;
+    slower.workload.think_time_max =
+        std::max(best.workload.think_time_max * 2, Duration::milliseconds(10));
+    if (!keep_if_same(slower, concat("think time <= ", slower.workload.think_time_max.ms(),
+                                     " ms (fewer operations)"))) {
+      break;
+    }
+  }
+}
 
 int shrink(int argc, char** argv) {
   uint64_t seed = 1;
@@ -529,8 +585,8 @@ int shrink(int argc, char** argv) {
   }
   if (out_path.empty()) out_path = concat("shrunk-seed-", seed, ".scenario");
   const harness::ClusterSpec drawn = harness::ClusterSpec::draw(seed);
-  ShrinkCandidate best{seed, seconds * 1000,   drawn.member_count, drawn.client_count,
-                       {},   drawn.over_budget};
+  ShrinkCandidate best{seed, seconds * 1000,    drawn.member_count, drawn.client_count,
+                       {},   drawn.over_budget, drawn.workload,     false};
   for (size_t kind = 0; kind < sim::fault_kind_count; kind++) {
     if (drawn.faults.enabled[kind]) {
       best.fault_kinds.push_back(sim::fault_kind_name(static_cast<sim::FaultKind>(kind)));
@@ -577,6 +633,10 @@ int shrink(int argc, char** argv) {
     smaller.members = 3;
     keep_if_same(smaller, "members 3");
   }
+  shrink_operations(best, keep_if_same);
+  ShrinkCandidate fifo = best;
+  fifo.fifo_scheduler = true;
+  keep_if_same(fifo, "scheduler FIFO (no shuffled interleavings)");
   const std::string text =
       concat("# Shrunk by quire-sim shrink from seed ", seed, " (", tries, " tries).\n",
              best.scenario_text(concat("shrunk from seed ", seed, ": ", target)));
