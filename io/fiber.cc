@@ -11,7 +11,7 @@
 #if defined(BOOST_USE_VALGRIND) || defined(BOOST_USE_UCONTEXT)
 #include <boost/context/fixedsize_stack.hpp>
 #else
-#include <boost/context/protected_fixedsize_stack.hpp>
+#include "io/fiber_stack_pool.h"
 #endif
 
 #if defined(BOOST_USE_UCONTEXT)
@@ -57,8 +57,9 @@ const std::string loop_name = "loop";
 #if defined(BOOST_USE_VALGRIND) || defined(BOOST_USE_UCONTEXT)
 using StackAllocator = context::fixedsize_stack;
 #else
-// A guard page below every stack turns an overflow into a fault instead of silent corruption.
-using StackAllocator = context::protected_fixedsize_stack;
+// Guard-paged stacks, reused (fiber_stack_pool.h). Sanitize and valgrind builds keep fresh
+// stacks: a reused stack would carry the last fiber's poisoning and uninitialized-memory marks.
+using StackAllocator = FiberStackPool;
 #endif
 }  // namespace
 
