@@ -271,9 +271,13 @@ bool World::runnable(const Node& node) const {
 }
 
 bool World::run_one_fiber() {
+  // Each node's ready count, read once: this runs at every step of the simulation.
+  ready_counts_.resize(nodes_.size());
   uint64_t total = 0;
-  for (const auto& node : nodes_) {
-    if (runnable(*node)) total += node->process->scheduler().ready_count();
+  for (size_t index = 0; index < nodes_.size(); index++) {
+    const Node& node = *nodes_[index];
+    ready_counts_[index] = runnable(node) ? node.process->scheduler().ready_count() : 0;
+    total += ready_counts_[index];
   }
   if (total == 0) return false;
   if (!divergence_planted_ && options_.plant_divergence_at_event != 0 &&
@@ -284,13 +288,12 @@ bool World::run_one_fiber() {
   }
   uint64_t pick = options_.shuffle_fibers ? scheduler_rng_.uniform(total) : 0;
   for (size_t index = 0; index < nodes_.size(); index++) {
-    Node& node = *nodes_[index];
-    if (!runnable(node)) continue;
-    io::Scheduler& scheduler = node.process->scheduler();
-    if (pick >= scheduler.ready_count()) {
-      pick -= scheduler.ready_count();
+    if (pick >= ready_counts_[index]) {
+      pick -= ready_counts_[index];
       continue;
     }
+    Node& node = *nodes_[index];
+    io::Scheduler& scheduler = node.process->scheduler();
     const size_t ready_index = static_cast<size_t>(pick);
     trace_.record_switch(now_, node.name, scheduler.ready_id(ready_index),
                          scheduler.ready_name(ready_index));

@@ -172,7 +172,8 @@ class World {
   uint64_t next_sequence_ = 1;
   uint64_t steps_ = 0;
   bool divergence_planted_ = false;
-  size_t running_node_;  // The node whose fiber runs now, or world_node.
+  std::vector<uint64_t> ready_counts_;  // run_one_fiber's scratch, by node index.
+  size_t running_node_;                 // The node whose fiber runs now, or world_node.
 };
 
 }  // namespace quire::sim
