@@ -11,6 +11,14 @@ bool retryable(wire::Outcome outcome) {
   return outcome == wire::NOT_LEADER || outcome == wire::UNAVAILABLE || outcome == wire::BUSY;
 }
 
+// Whether an error of call_once() ends call(): a refusal (a wrong group, token or protocol
+// version, which no retry mends), or an unknown outcome of a transaction (a retry could apply it
+// twice). A read or a status request changes nothing, so it is simply asked again.
+bool final_error(const Error& error, const wire::ClientRequest& request) {
+  if (error.code() == ErrorCode::refused) return true;
+  return error.code() == ErrorCode::unknown_outcome && request.has_transaction();
+}
+
 }  // namespace
 
 Client::Client(io::Runtime& runtime, GroupIdentity group, std::vector<io::Address> members,
@@ -92,11 +100,7 @@ Result<wire::ClientResponse> Client::call(wire::ClientRequest request, Instant d
     const io::Address member = members_[leader_guess_];
     auto response = call_once(member, request);
     if (!response.ok()) {
-      // Unknown: retrying could apply it twice. Refused: a wrong group, token or protocol
-      // version, which no retry mends.
-      if (response.code() == ErrorCode::unknown_outcome || response.code() == ErrorCode::refused) {
-        return response;
-      }
+      if (final_error(response.error(), request)) return response;
       leader_guess_ = (leader_guess_ + 1) % members_.size();
       runtime_.sleep_for(options_.retry_delay);
       continue;
@@ -117,9 +121,7 @@ Result<wire::ClientResponse> Client::call_member(const io::Address& member,
   while (runtime_.now() < deadline) {
     auto response = call_once(member, request);
     if (!response.ok()) {
-      if (response.code() == ErrorCode::unknown_outcome || response.code() == ErrorCode::refused) {
-        return response;
-      }
+      if (final_error(response.error(), request)) return response;
       runtime_.sleep_for(options_.retry_delay);
       continue;
     }

@@ -35,8 +35,9 @@ class Client {
   Result<wire::ClientResponse> call_once(const io::Address& member, wire::ClientRequest request);
   // Sends `request` to the leader, following redirects and retrying what surely did not apply,
   // until `deadline`. The answer is the first definite one (ok, condition_failed, invalid,
-  // timeout, unknown). Errors: unknown_outcome (as above), unavailable (no definite answer by the
-  // deadline, and nothing was ever possibly applied).
+  // timeout, unknown). Errors: unknown_outcome (as above; transactions only: a read whose answer
+  // was lost is asked again), unavailable (no definite answer by the deadline, and nothing was
+  // ever possibly applied).
   Result<wire::ClientResponse> call(wire::ClientRequest request, Instant deadline);
   // As call(), at one member, for reads that any member serves.
   Result<wire::ClientResponse> call_member(const io::Address& member, wire::ClientRequest request,

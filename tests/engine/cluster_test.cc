@@ -200,6 +200,30 @@ TEST(Cluster, ACallRefusedByTheGroupFailsFast) {
   EXPECT_LT(took, Duration::seconds(1));
 }
 
+// A read whose answer is lost (the leader is cut off after the client sent it) is asked again
+// elsewhere: it changes nothing, so unlike a transaction its outcome is never "unknown".
+TEST(Cluster, AReadWhoseAnswerIsLostIsAskedAgain) {
+  Cluster cluster(5);
+  cluster.world.run_for(Duration::seconds(2));
+  const GroupIdentity group{"test-group", 0x5eed};
+  std::optional<Result<wire::ClientResponse>> read;
+  ASSERT_TRUE(cluster.run_client("c1", [&](io::Runtime& runtime) {
+    Client client(runtime, group, cluster.addresses());
+    auto written = client.call(put("k", "v"), runtime.now() + Duration::seconds(10));
+    ASSERT_TRUE(written.ok());
+    ASSERT_EQ(written->outcome(), wire::OK);
+    // The client's connection to the leader is cached; the leader is cut off from everyone.
+    const std::string leader = leader_name(cluster);
+    ASSERT_FALSE(leader.empty());
+    cluster.world.isolate(cluster.world.find_node(leader));
+    read = client.call(read_linearizable("k"), runtime.now() + Duration::seconds(60));
+  }));
+  ASSERT_TRUE(read.has_value());
+  ASSERT_TRUE(read->ok()) << read->error().to_string();
+  ASSERT_EQ((*read)->outcome(), wire::OK) << (*read)->message();
+  EXPECT_EQ((*read)->results(0).value(), "v");
+}
+
 // A follower reads a rotten value while cut off from every peer: read repair finds no good copy,
 // so the member leaves the quorum (not ready) and, once it hears the leader again, rebuilds from
 // it and serves the value.
