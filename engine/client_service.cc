@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "engine/bulk.h"
+#include "io/base/planted_bug.h"
 #include "io/base/text.h"
 #include "store/address.h"
 
@@ -228,6 +229,8 @@ void ClientService::on_sealed(const store::RootBlock& root) {
     sealed.push_back(SealedTransaction{waiter->trace_id, waiter->condition_failed});
   }
   if (config_.observer != nullptr) config_.observer->on_sealed(config_.self, root, sealed);
+  // Planted bug: success before the write set is replicated and committed.
+  if (planted(PlantedBug::acknowledged_at_seal)) on_acknowledged(root.commit_counter);
 }
 
 void ClientService::on_acknowledged(CommitCounter counter) {
@@ -275,6 +278,10 @@ wire::ClientResponse ClientService::read(const wire::Read& read) {
       if (reads_waiting_ >= config_.waiting_reads_max) {
         return answer(wire::BUSY, "too many reads waiting; back off");
       }
+      // Planted bug: no quorum round proves that no other leader was elected meanwhile.
+      if (planted(PlantedBug::linearizable_read_unconfirmed)) {
+        return read_view(read, journal_.committed_view());
+      }
       const uint64_t read_id = ++next_read_id_;
       reads_waiting_++;
       struct Count {
@@ -297,7 +304,9 @@ wire::ClientResponse ClientService::read(const wire::Read& read) {
     case wire::Read::LOCAL: {
       const uint32_t wait_ms = std::min(read.wait_ms(), local_read_wait_ms_max);
       const Instant deadline = runtime_.now() + Duration::milliseconds(wait_ms);
-      while (journal_.commit_counter().value() < read.min_commit_counter()) {
+      // Planted bug: the read is served at whatever commit point this member has reached.
+      while (!planted(PlantedBug::local_read_below_min) &&
+             journal_.commit_counter().value() < read.min_commit_counter()) {
         if (shut_down_ || !commits_.wait(deadline)) {
           wire::ClientResponse response =
               answer(wire::TIMEOUT, concat("at commit point ", journal_.commit_counter(),
