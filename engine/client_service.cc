@@ -278,10 +278,6 @@ wire::ClientResponse ClientService::read(const wire::Read& read) {
       if (reads_waiting_ >= config_.waiting_reads_max) {
         return answer(wire::BUSY, "too many reads waiting; back off");
       }
-      // Planted bug: no quorum round proves that no other leader was elected meanwhile.
-      if (planted(PlantedBug::linearizable_read_unconfirmed)) {
-        return read_view(read, journal_.committed_view());
-      }
       const uint64_t read_id = ++next_read_id_;
       reads_waiting_++;
       struct Count {
@@ -298,6 +294,11 @@ wire::ClientResponse ClientService::read(const wire::Read& read) {
       if (reads_confirmed_through_ < read_id) {
         redirect(response);
         return response;
+      }
+      // Planted bug: the read is answered at the commit point before the latest.
+      if (planted(PlantedBug::linearizable_read_stale) && journal_.commit_counter().value() > 0) {
+        auto stale = journal_.view(journal_.commit_counter().prev());
+        if (stale.ok()) return read_view(read, *stale);
       }
       return read_view(read, journal_.committed_view());
     }

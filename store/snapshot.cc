@@ -79,9 +79,12 @@ Result<uint64_t> write_snapshot_file(Journal& journal, const RootBlock& root,
     const uint64_t length = std::min<uint64_t>(options.frame_size_bytes, root.end_offset - offset);
     QUIRE_TRY_ASSIGN(Bytes data, journal.read_raw(offset, length));
     QUIRE_TRY(verifier.feed(data));
-    // Planted bug: the last byte changes between the verifier and the file (hashed as written).
-    if (planted(PlantedBug::snapshot_byte_altered) && offset + length == root.end_offset) {
-      data.back() ^= 0x01;
+    // Planted bug: a byte of the tree's root record changes between the verifier and the file
+    // (the frame and the trailer hash it as written, so the snapshot verifies).
+    const uint64_t altered = root.tree_root.offset + root.tree_root.length / 2;
+    if (planted(PlantedBug::snapshot_byte_altered) && !root.tree_root.is_null() &&
+        altered >= offset && altered < offset + length) {
+      data[altered - offset] ^= 0x01;
     }
     data_hash.update(data);
     QUIRE_TRY_ASSIGN(const Bytes frame, compress_frame(data, options.zstd_level));

@@ -19,13 +19,13 @@ namespace quire {
 
 enum class PlantedBug : uint8_t {
   none,
-  linearizable_read_unconfirmed,  // A leader answers a linearizable read without a quorum round.
-  acknowledged_at_seal,           // A client hears OK when its write set is sealed, not committed.
-  local_read_below_min,           // A local read does not wait for its minimum commit counter.
-  vote_counted_twice,             // The leader counts each YES twice when deciding to commit.
-  scrub_trusts_header,            // The scrubber accepts a block whose header parses, unverified.
-  snapshot_byte_altered,          // The snapshot writer alters a byte after verifying it.
-  resync_never_starts,            // A follower behind the leader never starts a resync.
+  linearizable_read_stale,  // A leader answers a linearizable read one commit point behind.
+  acknowledged_at_seal,     // A client hears OK when its write set is sealed, not committed.
+  local_read_below_min,     // A local read does not wait for its minimum commit counter.
+  vote_counted_twice,       // The leader counts each YES twice when deciding to commit.
+  scrub_trusts_header,      // The scrubber accepts a block whose header parses, unverified.
+  snapshot_byte_altered,    // The snapshot writer alters a byte after verifying it.
+  resync_never_starts,      // A follower behind the leader never starts a resync.
 };
 
 struct PlantedBugInfo {
@@ -35,7 +35,7 @@ struct PlantedBugInfo {
 };
 
 inline constexpr PlantedBugInfo planted_bugs[] = {
-    {PlantedBug::linearizable_read_unconfirmed, "linearizable_read_unconfirmed", "linearizability"},
+    {PlantedBug::linearizable_read_stale, "linearizable_read_stale", "linearizability"},
     {PlantedBug::acknowledged_at_seal, "acknowledged_at_seal", "durability"},
     {PlantedBug::local_read_below_min, "local_read_below_min", "oracle"},
     {PlantedBug::vote_counted_twice, "vote_counted_twice", "commit_safety"},
