@@ -329,6 +329,7 @@ struct SeedOutcome {
   uint64_t seed = 0;
   int exit_code = 0;
   std::string signature;
+  std::string output_path;  // Kept while the seed failed.
 };
 
 FuzzFlags parse_fuzz_flags(int argc, char** argv) {
@@ -503,7 +504,8 @@ int fuzz(int argc, char** argv) {
     const std::string output = read_text_file(found->output_path).value_or("");
     tally_marks(output, tallies);
     if (exit_code == 0) std::remove(found->output_path.c_str());
-    outcomes.push_back(SeedOutcome{found->seed, exit_code, signature_of(output, exit_code)});
+    outcomes.push_back(
+        SeedOutcome{found->seed, exit_code, signature_of(output, exit_code), found->output_path});
     std::printf("seed %llu: %s%s\n", static_cast<unsigned long long>(found->seed),
                 exit_code == 0 ? "passed" : concat("FAILED (", exit_code, ") ").c_str(),
                 exit_code == 0
@@ -521,6 +523,14 @@ int fuzz(int argc, char** argv) {
                   std::string(flags.planted->name).c_str(),
                   std::string(flags.planted->checker).c_str(),
                   static_cast<unsigned long long>(caught->seed), caught->signature.c_str());
+      const std::string seconds =
+          flags.seconds ? concat(" --seconds ", *flags.seconds) : std::string();
+      std::printf("rerun: quire-sim-planted run --seed %llu%s --plant %s\n",
+                  static_cast<unsigned long long>(caught->seed), seconds.c_str(),
+                  std::string(flags.planted->name).c_str());
+      // Failures were the point: their logs would only pile up in /tmp (kept when not caught).
+      for (const SeedOutcome& outcome : outcomes)
+        std::remove(outcome.output_path.c_str());
       return 0;
     }
     std::printf("\nplanted bug %s NOT caught by %s in %zu seeds\n",
