@@ -9,7 +9,8 @@
 // STYLE.md's "no process-wide mock switches" allows for: it exists in no build that ships.
 //
 // Call `planted()` from .cc files only, never from a header: the planted executable replaces
-// the listed .cc files' objects, and an inline function compiled both ways would break the ODR.
+// the listed .cc files' objects, and an inline function of the product compiled both ways would
+// break the one-definition rule.
 #pragma once
 
 #include <cstdint>
@@ -52,18 +53,25 @@ constexpr const PlantedBugInfo* find_planted_bug(std::string_view name) {
   return nullptr;
 }
 
+// The two builds' definitions live in different inline namespaces, so their symbols differ: a
+// file compiled without QUIRE_PLANTED_BUGS but linked into quire-sim-planted keeps its hooks off
+// instead of clashing with the planted definitions.
 #ifdef QUIRE_PLANTED_BUGS
+inline namespace planted_bugs_on {
 inline constexpr bool planted_bugs_built = true;
 // The bug of this process, set once by quire-sim-planted before any simulation starts.
 inline PlantedBug planted_bug_chosen = PlantedBug::none;
 inline bool planted(PlantedBug bug) {
   return bug == planted_bug_chosen;
 }
+}  // namespace planted_bugs_on
 #else
+inline namespace planted_bugs_off {
 inline constexpr bool planted_bugs_built = false;
 constexpr bool planted(PlantedBug) {
   return false;
 }
+}  // namespace planted_bugs_off
 #endif
 
 }  // namespace quire
