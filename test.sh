@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Sets everything up and runs the whole test suite with ctest: unit and property tests, the
-# real-runtime tests, every scenario in scenarios/, and the fuzz batch (scenarios/CMakeLists.txt).
+# real-runtime tests, every scenario in scenarios/, the fuzz batch and the planted-bug tests (label
+# planted: each checker must catch its planted bug within 100 seeds; scenarios/CMakeLists.txt).
 #   ./test.sh                        build (RelWithDebInfo) and run every test
 #   QUIRE_SANITIZE=1 ./test.sh       also build the sanitize-labelled tests under ASan + UBSan
 #   QUIRE_FUZZ_SEEDS=50 ./test.sh    the fuzz batch's size (default 500 seeds of 60 s)

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "engine/bulk.h"
+#include "io/base/planted_bug.h"
 #include "io/base/text.h"
 #include "store/address.h"
 
@@ -228,6 +229,8 @@ void ClientService::on_sealed(const store::RootBlock& root) {
     sealed.push_back(SealedTransaction{waiter->trace_id, waiter->condition_failed});
   }
   if (config_.observer != nullptr) config_.observer->on_sealed(config_.self, root, sealed);
+  // Planted bug: success before the write set is replicated and committed.
+  if (planted(PlantedBug::acknowledged_at_seal)) on_acknowledged(root.commit_counter);
 }
 
 void ClientService::on_acknowledged(CommitCounter counter) {
@@ -292,12 +295,19 @@ wire::ClientResponse ClientService::read(const wire::Read& read) {
         redirect(response);
         return response;
       }
+      // Planted bug: the read is answered at the commit point before the latest.
+      if (planted(PlantedBug::linearizable_read_stale) && journal_.commit_counter().value() > 0) {
+        auto stale = journal_.view(journal_.commit_counter().prev());
+        if (stale.ok()) return read_view(read, *stale);
+      }
       return read_view(read, journal_.committed_view());
     }
     case wire::Read::LOCAL: {
       const uint32_t wait_ms = std::min(read.wait_ms(), local_read_wait_ms_max);
       const Instant deadline = runtime_.now() + Duration::milliseconds(wait_ms);
-      while (journal_.commit_counter().value() < read.min_commit_counter()) {
+      // Planted bug: the read is served at whatever commit point this member has reached.
+      while (!planted(PlantedBug::local_read_below_min) &&
+             journal_.commit_counter().value() < read.min_commit_counter()) {
         if (shut_down_ || !commits_.wait(deadline)) {
           wire::ClientResponse response =
               answer(wire::TIMEOUT, concat("at commit point ", journal_.commit_counter(),

@@ -1,6 +1,7 @@
 #include "engine/scrubber.h"
 
 #include "engine/bulk.h"
+#include "io/base/planted_bug.h"
 #include "io/base/text.h"
 #include "store/write_cache_block.h"
 
@@ -83,7 +84,9 @@ Result<uint64_t> Scrubber::check_block(uint64_t offset, uint64_t end) {
     auto header = store::peek_write_cache_block_header(*header_bytes);
     if (header.ok() && header->file_offset == offset && offset + header->length <= end) {
       auto block = journal_.read_raw(offset, header->length);
-      if (block.ok() && store::verify_write_cache_block(*block).ok()) {
+      // Planted bug: a block whose header parses counts as verified; rot stays unmended.
+      if (block.ok() && (planted(PlantedBug::scrub_trusts_header) ||
+                         store::verify_write_cache_block(*block).ok())) {
         stats_.blocks_verified++;
         return static_cast<uint64_t>(header->length);
       }

@@ -1,6 +1,8 @@
 #include "harness/snapshot_check.h"
 
+#include <algorithm>
 #include <map>
+#include <vector>
 
 #include "io/base/text.h"
 #include "sim/sim_disk.h"
@@ -34,14 +36,19 @@ Findings check_snapshot_roll_forward(store::Journal& journal,
     if (it->value() != first) break;
     first--;
   }
+  // Without that chain (the leader purges HALogs once every member has committed them, so an
+  // ordinary run ends with none) the snapshot is taken at the final commit point and restored
+  // there without rolling forward: the snapshot itself is still checked.
   const uint64_t snapshot_at = std::max(first, final_counter > 20 ? final_counter - 20 : 0);
-  if (snapshot_at >= final_counter) return findings;
+  QUIRE_ASSERT(snapshot_at <= final_counter);
   auto snapshot = store::write_snapshot(journal, CommitCounter(snapshot_at));
   if (!snapshot.ok()) {
     report(concat("cannot write a snapshot at ", snapshot_at, ": ", snapshot.error().to_string()));
     return findings;
   }
-  for (const uint64_t target : {snapshot_at, (snapshot_at + final_counter) / 2, final_counter}) {
+  std::vector<uint64_t> targets = {snapshot_at, (snapshot_at + final_counter) / 2, final_counter};
+  targets.erase(std::unique(targets.begin(), targets.end()), targets.end());
+  for (const uint64_t target : targets) {
     sim::DiskImage image;
     sim::DiskModel model;
     Rng rng(target);

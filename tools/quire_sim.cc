@@ -3,7 +3,10 @@
 //                 [--over-budget] [--check-determinism] [--trace FILE]
 // Every parameter not given is drawn from the seed. Exit codes: 0 passed, 127 an assertion
 // failed, 128 liveness failure, 129 correctness failure, 2 usage.
+// Built as quire-sim-planted (QUIRE_PLANTED_BUGS), `run` and `fuzz` also take --plant NAME: one
+// deliberately broken rule for the whole process (io/base/planted_bug.h, docs/harness.md).
 #include <fcntl.h>
+#include <signal.h>
 #include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -22,6 +25,7 @@
 #include "engine/coverage_marks.h"
 #include "harness/scenario.h"
 #include "harness/simulation.h"
+#include "io/base/planted_bug.h"
 #include "io/base/text.h"
 #include "sim/determinism.h"
 
@@ -43,9 +47,37 @@ constexpr int exit_assertion = 127;
                "       quire-sim replay FILE [--trace FILE]\n"
                "       quire-sim fuzz [--seeds K] [--start S] [--jobs J] [--seconds S]\n"
                "                      [--check-determinism] [--require-coverage]\n"
-               "       quire-sim shrink --seed N [--seconds S] [--out FILE]\n",
+               "       quire-sim shrink --seed N [--seconds S] [--out FILE]\n"
+               "quire-sim-planted run and fuzz also take --plant NAME; fuzz --until-caught stops\n"
+               "at the first seed whose failure names the planted bug's checker\n",
                problem.c_str());
   std::exit(2);
+}
+
+// The planted bug `name`, checked: only quire-sim-planted has planted bugs.
+const PlantedBugInfo& parse_planted_bug(std::string_view name) {
+  if (!planted_bugs_built) {
+    usage(concat("--plant ", name,
+                 ": this build has no planted bugs; use quire-sim-planted (docs/harness.md)"));
+  }
+  const PlantedBugInfo* info = find_planted_bug(name);
+  if (info == nullptr) {
+    std::string names;
+    for (const PlantedBugInfo& each : planted_bugs)
+      names += concat(" ", each.name);
+    usage(concat("unknown planted bug '", name, "'; the planted bugs are:", names));
+  }
+  return *info;
+}
+
+// Turns the bug on for this process (before any simulation starts).
+void plant(const PlantedBugInfo& info) {
+#ifdef QUIRE_PLANTED_BUGS
+  planted_bug_chosen = info.bug;
+#else
+  QUIRE_ASSERT_MSG(false, "parse_planted_bug refuses --plant in this build");
+  (void)info;
+#endif
 }
 
 uint64_t parse_number(std::string_view flag, std::string_view text) {
@@ -65,6 +97,7 @@ struct RunFlags {
   bool over_budget = false;
   bool check_determinism = false;
   std::string trace_path;
+  const PlantedBugInfo* planted = nullptr;
 };
 
 RunFlags parse_run_flags(int argc, char** argv) {
@@ -92,6 +125,8 @@ RunFlags parse_run_flags(int argc, char** argv) {
       flags.check_determinism = true;
     } else if (flag == "--trace") {
       flags.trace_path = std::string(value());
+    } else if (flag == "--plant") {
+      flags.planted = &parse_planted_bug(value());
     } else {
       usage(concat("unknown flag '", flag, "'"));
     }
@@ -129,8 +164,10 @@ harness::ClusterSpec spec_from(const RunFlags& flags) {
 }
 
 std::string replay_command(const RunFlags& flags, const harness::ClusterSpec& spec) {
-  std::string command = concat("quire-sim run --seed ", flags.seed, " --nodes ", spec.member_count,
-                               " --seconds ", spec.duration.ms() / 1000);
+  std::string command =
+      concat(flags.planted != nullptr ? "quire-sim-planted" : "quire-sim", " run --seed ",
+             flags.seed, " --nodes ", spec.member_count, " --seconds ", spec.duration.ms() / 1000);
+  if (flags.planted != nullptr) command += concat(" --plant ", flags.planted->name);
   if (flags.faults) command += concat(" --faults ", *flags.faults);
   if (spec.over_budget) command += " --over-budget";
   return command;
@@ -175,6 +212,12 @@ int run(int argc, char** argv) {
   const std::string replay = replay_command(flags, spec);
   std::printf("quire-sim run: seed %llu, commit %s\n", static_cast<unsigned long long>(flags.seed),
               QUIRE_GIT_COMMIT);
+  if (flags.planted != nullptr) {
+    plant(*flags.planted);
+    std::printf("  PLANTED BUG %s (the %s checker must catch it)\n",
+                std::string(flags.planted->name).c_str(),
+                std::string(flags.planted->checker).c_str());
+  }
   std::printf("%s", spec.describe().c_str());
   std::printf("  replay: %s\n", replay.c_str());
   std::fflush(stdout);
@@ -279,12 +322,15 @@ struct FuzzFlags {
   std::optional<int64_t> seconds;
   bool check_determinism = false;
   bool require_coverage = false;
+  const PlantedBugInfo* planted = nullptr;
+  bool until_caught = false;
 };
 
 struct SeedOutcome {
   uint64_t seed = 0;
   int exit_code = 0;
   std::string signature;
+  std::string output_path;  // Kept while the seed failed.
 };
 
 FuzzFlags parse_fuzz_flags(int argc, char** argv) {
@@ -307,10 +353,15 @@ FuzzFlags parse_fuzz_flags(int argc, char** argv) {
       flags.check_determinism = true;
     } else if (flag == "--require-coverage") {
       flags.require_coverage = true;
+    } else if (flag == "--plant") {
+      flags.planted = &parse_planted_bug(value());
+    } else if (flag == "--until-caught") {
+      flags.until_caught = true;
     } else {
       usage(concat("unknown flag '", flag, "'"));
     }
   }
+  if (flags.until_caught && flags.planted == nullptr) usage("--until-caught needs --plant");
   return flags;
 }
 
@@ -411,6 +462,10 @@ int fuzz(int argc, char** argv) {
   std::vector<Child> running;
   std::vector<SeedOutcome> outcomes;
   std::map<std::string, MarkTally> tallies;
+  // --until-caught: the first seed whose failure names the planted bug's checker.
+  std::optional<SeedOutcome> caught;
+  const std::string caught_prefix =
+      flags.planted != nullptr ? concat(flags.planted->checker, ": ") : std::string();
   uint64_t next_seed = flags.first_seed;
   const uint64_t end_seed = flags.first_seed + flags.seed_count;
   auto spawn_seed = [&](uint64_t seed) {
@@ -421,10 +476,24 @@ int fuzz(int argc, char** argv) {
       arguments.push_back(std::to_string(*flags.seconds));
     }
     if (flags.check_determinism) arguments.push_back("--check-determinism");
+    if (flags.planted != nullptr) {
+      arguments.push_back("--plant");
+      arguments.push_back(std::string(flags.planted->name));
+    }
     const pid_t pid = spawn_self(std::move(arguments), output_path);
     running.push_back(Child{pid, seed, output_path});
   };
   while (next_seed < end_seed || !running.empty()) {
+    if (caught) {
+      // Caught: the seeds still running are not needed. Only this process's own children.
+      for (const Child& child : running) {
+        kill(child.pid, SIGKILL);
+        waitpid(child.pid, nullptr, 0);
+        std::remove(child.output_path.c_str());
+      }
+      running.clear();
+      break;
+    }
     while (next_seed < end_seed && running.size() < flags.jobs)
       spawn_seed(next_seed++);
     int status = 0;
@@ -436,7 +505,8 @@ int fuzz(int argc, char** argv) {
     const std::string output = read_text_file(found->output_path).value_or("");
     tally_marks(output, tallies);
     if (exit_code == 0) std::remove(found->output_path.c_str());
-    outcomes.push_back(SeedOutcome{found->seed, exit_code, signature_of(output, exit_code)});
+    outcomes.push_back(
+        SeedOutcome{found->seed, exit_code, signature_of(output, exit_code), found->output_path});
     std::printf("seed %llu: %s%s\n", static_cast<unsigned long long>(found->seed),
                 exit_code == 0 ? "passed" : concat("FAILED (", exit_code, ") ").c_str(),
                 exit_code == 0
@@ -444,6 +514,36 @@ int fuzz(int argc, char** argv) {
                     : concat(outcomes.back().signature, " [", found->output_path, "]").c_str());
     std::fflush(stdout);
     running.erase(found);
+    if (flags.until_caught && outcomes.back().signature.rfind(caught_prefix, 0) == 0) {
+      caught = outcomes.back();
+    }
+  }
+  if (flags.until_caught) {
+    if (caught) {
+      std::printf("\nplanted bug %s caught by %s at seed %llu: %s\n",
+                  std::string(flags.planted->name).c_str(),
+                  std::string(flags.planted->checker).c_str(),
+                  static_cast<unsigned long long>(caught->seed), caught->signature.c_str());
+      const std::string seconds =
+          flags.seconds ? concat(" --seconds ", *flags.seconds) : std::string();
+      std::printf("rerun: quire-sim-planted run --seed %llu%s --plant %s\n",
+                  static_cast<unsigned long long>(caught->seed), seconds.c_str(),
+                  std::string(flags.planted->name).c_str());
+      // Failures were the point: their logs would only pile up in /tmp (kept when not caught).
+      for (const SeedOutcome& outcome : outcomes)
+        std::remove(outcome.output_path.c_str());
+      return 0;
+    }
+    std::printf("\nplanted bug %s NOT caught by %s in %zu seeds\n",
+                std::string(flags.planted->name).c_str(),
+                std::string(flags.planted->checker).c_str(), outcomes.size());
+    for (const SeedOutcome& outcome : outcomes) {
+      if (outcome.exit_code != 0) {
+        std::printf("  seed %llu: %s\n", static_cast<unsigned long long>(outcome.seed),
+                    outcome.signature.c_str());
+      }
+    }
+    return 1;
   }
   std::map<std::string, std::vector<uint64_t>> groups;
   size_t failed = 0;

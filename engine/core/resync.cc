@@ -2,6 +2,7 @@
 
 #include "engine/core/leadership.h"
 #include "engine/core/write_pipeline.h"
+#include "io/base/planted_bug.h"
 
 namespace quire::engine::core::resync {
 namespace {
@@ -95,6 +96,7 @@ void on_leader_progress(Context& context) {
   }
   if (state.resync.active || state.preparing || state.committing) return;
   if (state.committed.commit_counter >= state.leader_committed) return;
+  if (planted(PlantedBug::resync_never_starts)) return;  // Planted bug: it stays behind.
   context.mark("resync_started");
   state.resync.active = true;
   state.resync.peer = state.leader;

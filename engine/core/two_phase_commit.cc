@@ -5,6 +5,7 @@
 #include "engine/core/leadership.h"
 #include "engine/core/resync.h"
 #include "engine/core/write_pipeline.h"
+#include "io/base/planted_bug.h"
 
 namespace quire::engine::core::two_phase_commit {
 namespace {
@@ -35,7 +36,11 @@ void prepare_held(Context& context, const store::RootBlock& root) {
 
 void maybe_commit(Context& context) {
   InFlightWriteSet& in_flight = *context.state.leading->in_flight;
-  if (in_flight.committing || !in_flight.prepared_here || !in_flight.votes.won()) return;
+  // Planted bug: each YES counts twice, so a minority (the leader alone of three) commits.
+  const bool won = planted(PlantedBug::vote_counted_twice)
+                       ? in_flight.votes.granted_count() * 2 >= context.quorum()
+                       : in_flight.votes.won();
+  if (in_flight.committing || !in_flight.prepared_here || !won) return;
   in_flight.committing = true;
   context.state.committing = true;
   context.emit(CommitWriteSet{in_flight.root});
