@@ -80,6 +80,10 @@ wire::BulkResponse serve_prefix(store::Journal& journal, const wire::PrefixReque
 wire::BulkResponse serve_record(store::Journal& journal, const wire::RecordRequest& request) {
   wire::BulkResponse response;
   wire::RecordResponse* answer = response.mutable_record();
+  if (request.length() > record_fetch_bytes_max) {
+    answer->set_status(wire::FETCH_MISSING);
+    return response;
+  }
   auto data = journal.read_raw(request.offset(), request.length());
   if (!data.ok()) {
     answer->set_status(wire::FETCH_MISSING);

@@ -24,8 +24,13 @@ core::Input rebuild_from(Transport& transport, io::Runtime& runtime, store::Jour
                          io::Mutex& journal_mutex, NodeId peer, uint64_t chunk_bytes,
                          Duration timeout);
 
-// The bytes of the record at `address` as `peer` holds them (unverified: the caller's repair
-// checks them). Suspends. Errors: not_found (the peer refused), and the transport's.
+// The longest byte range a member serves as one record: above the largest record (values up to
+// JournalOptions::value_size_bytes_max, 16 MiB by default) and the scrubber's repair spans.
+inline constexpr uint64_t record_fetch_bytes_max = 32u << 20;
+
+// The bytes of the record at `address` (or any committed byte range up to
+// record_fetch_bytes_max) as `peer` holds them (unverified: the caller's repair checks them).
+// Suspends. Errors: not_found (the peer refused), and the transport's.
 Result<Bytes> fetch_record_from(Transport& transport, io::Runtime& runtime, NodeId peer,
                                 store::Address address, Instant deadline);
 

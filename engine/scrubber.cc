@@ -77,20 +77,27 @@ void Scrubber::run() {
   }
 }
 
-Result<uint64_t> Scrubber::check_block(uint64_t offset, uint64_t end) {
+std::optional<uint64_t> Scrubber::verifies_here(uint64_t offset, uint64_t end) {
   const uint64_t header_size = store::format::write_cache_block_header_size_bytes;
   auto header_bytes = journal_.read_raw(offset, header_size);
-  if (header_bytes.ok()) {
-    auto header = store::peek_write_cache_block_header(*header_bytes);
-    if (header.ok() && header->file_offset == offset && offset + header->length <= end) {
-      auto block = journal_.read_raw(offset, header->length);
-      // Planted bug: a block whose header parses counts as verified; rot stays unmended.
-      if (block.ok() && (planted(PlantedBug::scrub_trusts_header) ||
-                         store::verify_write_cache_block(*block).ok())) {
-        stats_.blocks_verified++;
-        return static_cast<uint64_t>(header->length);
-      }
-    }
+  if (!header_bytes.ok()) return std::nullopt;
+  auto header = store::peek_write_cache_block_header(*header_bytes);
+  if (!header.ok() || header->file_offset != offset || offset + header->length > end) {
+    return std::nullopt;
+  }
+  auto block = journal_.read_raw(offset, header->length);
+  if (!block.ok()) return std::nullopt;
+  // Planted bug: a block whose header parses counts as verified; rot stays unmended.
+  if (!planted(PlantedBug::scrub_trusts_header) && !store::verify_write_cache_block(*block).ok()) {
+    return std::nullopt;
+  }
+  return header->length;
+}
+
+Result<uint64_t> Scrubber::check_block(uint64_t offset, uint64_t end) {
+  if (const std::optional<uint64_t> length = verifies_here(offset, end)) {
+    stats_.blocks_verified++;
+    return *length;
   }
   return repair_block(offset);
 }
@@ -111,24 +118,45 @@ Result<Bytes> Scrubber::fetch_block_from(NodeId member, uint64_t offset, Instant
   return block;
 }
 
-Result<Bytes> Scrubber::fetch_span_from(NodeId member, uint64_t offset, Instant deadline) {
+bool Scrubber::span_goes_on(uint64_t end) {
   // A latent sector error is mended only by a write of the whole sector, and blocks do not end on
   // sector bounds: while the sector the span ends in cannot be read here, the span takes the next
   // block too, so that the repair can write whole sectors (Journal::repair).
   constexpr uint64_t sector = io::disk_sector_size_bytes;
+  const uint64_t committed = journal_.root().end_offset;
+  const uint64_t sector_end = std::min((end + sector - 1) / sector * sector, committed);
+  if (end < sector_end && !journal_.read_raw(end, sector_end - end).ok()) return true;
+  // A misdirected write or a run of bad sectors spoils many blocks in a row: mend them in one
+  // fetch and one write instead of a round trip each.
+  return !verifies_here(end, committed).has_value();
+}
+
+Result<Bytes> Scrubber::fetch_span_from(NodeId member, uint64_t offset, Instant deadline) {
   constexpr uint64_t span_bytes_max = 1u << 20;
-  QUIRE_TRY_ASSIGN(Bytes span, fetch_block_from(member, offset, deadline));
-  for (;;) {
-    const uint64_t end = offset + span.size();
-    const uint64_t committed = journal_.root().end_offset;
-    const uint64_t sector_end = std::min((end + sector - 1) / sector * sector, committed);
-    if (end >= sector_end || span.size() >= span_bytes_max) break;
-    if (journal_.read_raw(end, sector_end - end).ok()) break;
-    auto next = fetch_block_from(member, end, deadline);
-    if (!next.ok()) break;
-    span.insert(span.end(), next->begin(), next->end());
+  const uint64_t committed = journal_.root().end_offset;
+  QUIRE_ASSERT(offset < committed);
+  const auto length = static_cast<uint32_t>(std::min(span_bytes_max, committed - offset));
+  auto raw =
+      fetch_record_from(transport_, runtime_, member, store::Address{offset, length}, deadline);
+  // The member cannot read all of that range (a bad sector of its own): the block alone.
+  if (!raw.ok()) return fetch_block_from(member, offset, deadline);
+  uint64_t taken = 0;
+  while (taken < raw->size()) {
+    const ByteView rest = ByteView(*raw).subspan(taken);
+    auto header = store::peek_write_cache_block_header(rest);
+    if (!header.ok() || header->file_offset != offset + taken || header->length > rest.size()) {
+      break;
+    }
+    if (!store::verify_write_cache_block(rest.first(header->length)).ok()) break;
+    if (taken > 0 && !span_goes_on(offset + taken)) break;
+    taken += header->length;
   }
-  return span;
+  if (taken == 0) {
+    return Error(ErrorCode::checksum_mismatch,
+                 concat("n", member, " has no good block at ", offset));
+  }
+  raw->resize(taken);
+  return std::move(*raw);
 }
 
 Result<uint64_t> Scrubber::repair_block(uint64_t offset) {

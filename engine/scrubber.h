@@ -12,6 +12,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 
 #include "engine/node_config.h"
 #include "engine/replica_driver.h"
@@ -46,12 +47,17 @@ class Scrubber {
 
  private:
   // Verifies the block at `offset`; returns its length, or repairs it and returns the length of
-  // the repaired block. Errors: the block is bad here and no peer holds a good copy.
+  // the repaired span. Errors: the block is bad here and no peer holds a good copy.
   Result<uint64_t> check_block(uint64_t offset, uint64_t end);
+  // The length of the block at `offset` if it verifies here and ends by `end`.
+  std::optional<uint64_t> verifies_here(uint64_t offset, uint64_t end);
   Result<uint64_t> repair_block(uint64_t offset);
   // The verified block at `offset` as `member` holds it.
   Result<Bytes> fetch_block_from(NodeId member, uint64_t offset, Instant deadline);
-  // The block at `offset` and as many following ones as a whole-sector repair needs.
+  // Whether a repair span that ends at `end` should take the block there too.
+  bool span_goes_on(uint64_t end);
+  // The good block at `offset` as `member` holds it, and the blocks after it that this member
+  // needs too (span_goes_on), up to 1 MiB, fetched as one byte range.
   Result<Bytes> fetch_span_from(NodeId member, uint64_t offset, Instant deadline);
   // Sleeps so that `bytes` more scrubbed bytes keep the rate, or until stop(). Suspends.
   void pace(uint64_t bytes);
