@@ -3,8 +3,9 @@
 //                 [--over-budget] [--check-determinism] [--trace FILE]
 // Every parameter not given is drawn from the seed. Exit codes: 0 passed, 127 an assertion
 // failed, 128 liveness failure, 129 correctness failure, 2 usage.
-// Built as quire-sim-planted (QUIRE_PLANTED_BUGS), `run` and `fuzz` also take --plant NAME: one
-// deliberately broken rule for the whole process (io/base/planted_bug.h, docs/harness.md).
+// Built as quire-sim-planted (QUIRE_PLANTED_BUGS), `run`, `fuzz`, `replay` and `shrink` also take
+// --plant NAME: one deliberately broken rule for the whole process (io/base/planted_bug.h,
+// docs/harness.md).
 #include <fcntl.h>
 #include <signal.h>
 #include <spawn.h>
@@ -48,7 +49,8 @@ constexpr int exit_assertion = 127;
                "       quire-sim fuzz [--seeds K] [--start S] [--jobs J] [--seconds S]\n"
                "                      [--check-determinism] [--require-coverage]\n"
                "       quire-sim shrink --seed N [--seconds S] [--out FILE]\n"
-               "quire-sim-planted run and fuzz also take --plant NAME; fuzz --until-caught stops\n"
+               "quire-sim-planted run, fuzz, replay and shrink also take --plant NAME;\n"
+               "fuzz --until-caught stops\n"
                "at the first seed whose failure names the planted bug's checker\n",
                problem.c_str());
   std::exit(2);
@@ -264,10 +266,13 @@ int replay(int argc, char** argv) {
   if (argc < 3) usage("replay needs a scenario file");
   const std::string path = argv[2];
   std::string trace_path;
+  const PlantedBugInfo* planted = nullptr;
   for (int index = 3; index < argc; index++) {
     const std::string_view flag = argv[index];
     if (flag == "--trace" && index + 1 < argc) {
       trace_path = argv[++index];
+    } else if (flag == "--plant" && index + 1 < argc) {
+      planted = &parse_planted_bug(argv[++index]);
     } else {
       usage(concat("unknown flag '", flag, "'"));
     }
@@ -285,6 +290,11 @@ int replay(int argc, char** argv) {
   std::printf("quire-sim replay %s: commit %s\n  %s\n", path.c_str(), QUIRE_GIT_COMMIT,
               scenario->description.c_str());
   std::printf("%s", scenario->spec.describe().c_str());
+  if (planted != nullptr) {
+    plant(*planted);
+    std::printf("  PLANTED BUG %s (its checker: %s)\n", std::string(planted->name).c_str(),
+                std::string(planted->checker).c_str());
+  }
   std::fflush(stdout);
   set_assertion_exit([] { std::_Exit(exit_assertion); });
   harness::SimulationOptions options;
@@ -433,14 +443,22 @@ std::string signature_of(const std::string& output, int exit_code) {
   }
   if (!assertion.empty()) return assertion;
   if (!first_fail.empty()) {
-    // Group by checker and the message's words, not its numbers.
+    // Group by checker and the message's words, not its numbers: a word that holds a digit (a
+    // counter, a member like n2, a hash like 3c4b5b1e) is '#'.
+    const std::string text = first_fail.substr(0, 120);
+    const auto is_word = [](char each) { return std::isalnum(static_cast<unsigned char>(each)); };
     std::string shape;
-    for (char each : first_fail.substr(0, 120)) {
-      if (std::isdigit(static_cast<unsigned char>(each))) {
-        if (shape.empty() || shape.back() != '#') shape.push_back('#');
-      } else {
-        shape.push_back(each);
+    for (size_t at = 0; at < text.size();) {
+      if (!is_word(text[at])) {
+        shape.push_back(text[at++]);
+        continue;
       }
+      size_t word_end = at;
+      bool has_digit = false;
+      for (; word_end < text.size() && is_word(text[word_end]); word_end++)
+        has_digit = has_digit || std::isdigit(static_cast<unsigned char>(text[word_end]));
+      shape += has_digit ? std::string("#") : text.substr(at, word_end - at);
+      at = word_end;
     }
     return shape;
   }
@@ -572,7 +590,9 @@ int fuzz(int argc, char** argv) {
 // ---- shrink: a failing seed reduced to a small scenario file with the same signature ----
 
 // Runs `quire-sim replay` on `text` in a child process; returns its exit code and output.
-std::pair<int, std::string> replay_in_child(const std::string& text) {
+// With `planted`, the child replays with that bug planted (quire-sim-planted).
+std::pair<int, std::string> replay_in_child(const std::string& text,
+                                            const PlantedBugInfo* planted) {
   const std::string scenario_path = concat("/tmp/quire-sim-shrink-", getpid(), ".scenario");
   const std::string output_path = concat("/tmp/quire-sim-shrink-", getpid(), ".log");
   if (std::FILE* file = std::fopen(scenario_path.c_str(), "w")) {
@@ -582,7 +602,12 @@ std::pair<int, std::string> replay_in_child(const std::string& text) {
     usage(concat("cannot write ", scenario_path));
   }
   int status = 0;
-  waitpid(spawn_self({"replay", scenario_path}, output_path), &status, 0);
+  std::vector<std::string> arguments = {"replay", scenario_path};
+  if (planted != nullptr) {
+    arguments.push_back("--plant");
+    arguments.push_back(std::string(planted->name));
+  }
+  waitpid(spawn_self(std::move(arguments), output_path), &status, 0);
   const std::string output = read_text_file(output_path).value_or("");
   std::remove(scenario_path.c_str());
   std::remove(output_path.c_str());
@@ -669,12 +694,15 @@ int shrink(int argc, char** argv) {
   uint64_t seed = 1;
   int64_t seconds = 60;
   std::string out_path;
+  const PlantedBugInfo* planted = nullptr;
   for (int index = 2; index < argc; index++) {
     const std::string_view flag = argv[index];
     if (index + 1 >= argc) usage(concat("missing value for ", flag));
     const std::string_view value = argv[++index];
     if (flag == "--seed") {
       seed = parse_number(flag, value);
+    } else if (flag == "--plant") {
+      planted = &parse_planted_bug(value);
     } else if (flag == "--seconds") {
       seconds = static_cast<int64_t>(parse_number(flag, value));
     } else if (flag == "--out") {
@@ -692,7 +720,7 @@ int shrink(int argc, char** argv) {
       best.fault_kinds.push_back(sim::fault_kind_name(static_cast<sim::FaultKind>(kind)));
     }
   }
-  const auto [first_code, first_output] = replay_in_child(best.scenario_text("shrinking"));
+  const auto [first_code, first_output] = replay_in_child(best.scenario_text("shrinking"), planted);
   const std::string target = signature_of(first_output, first_code);
   if (target.empty()) {
     std::printf("quire-sim shrink: seed %llu passes; nothing to shrink\n",
@@ -705,7 +733,7 @@ int shrink(int argc, char** argv) {
   // Keeps `candidate` if it fails the same way.
   auto keep_if_same = [&](const ShrinkCandidate& candidate, const std::string& step) {
     tries++;
-    const auto [code, output] = replay_in_child(candidate.scenario_text("shrinking"));
+    const auto [code, output] = replay_in_child(candidate.scenario_text("shrinking"), planted);
     const bool same = signature_of(output, code) == target;
     std::printf("  %-44s %s\n", step.c_str(), same ? "same failure: kept" : "differs");
     std::fflush(stdout);
@@ -737,9 +765,12 @@ int shrink(int argc, char** argv) {
   ShrinkCandidate fifo = best;
   fifo.fifo_scheduler = true;
   keep_if_same(fifo, "scheduler FIFO (no shuffled interleavings)");
-  const std::string text =
-      concat("# Shrunk by quire-sim shrink from seed ", seed, " (", tries, " tries).\n",
-             best.scenario_text(concat("shrunk from seed ", seed, ": ", target)));
+  const std::string text = concat(
+      "# Shrunk by quire-sim shrink from seed ", seed, " (", tries, " tries).\n",
+      planted == nullptr ? std::string()
+                         : concat("# With a planted bug: quire-sim-planted replay FILE --plant ",
+                                  planted->name, "\n"),
+      best.scenario_text(concat("shrunk from seed ", seed, ": ", target)));
   std::FILE* file = std::fopen(out_path.c_str(), "w");
   if (file == nullptr) usage(concat("cannot write ", out_path));
   std::fputs(text.c_str(), file);
