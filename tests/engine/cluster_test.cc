@@ -20,6 +20,8 @@ namespace quire::engine {
 namespace {
 
 constexpr uint16_t port = 7000;
+// Each node has a disk of its own and the journal at the root of its data directory.
+const std::string journal_path(store::format::journal_file_name);
 
 NodeConfig member_config(uint32_t self, uint32_t member_count) {
   NodeConfig config;
@@ -116,17 +118,23 @@ std::string leader_name(Cluster& cluster) {
   return {};
 }
 
+// Where node `name`'s journal holds the first copy of `marker`, at rest.
+std::optional<uint64_t> find_in_journal(Cluster& cluster, const std::string& name,
+                                        const std::string& marker) {
+  sim::DiskImage& disk = cluster.world.disk_image(cluster.world.find_node(name));
+  const Bytes bytes = disk.files().at(journal_path)->durable.to_bytes();
+  const std::string_view text(reinterpret_cast<const char*>(bytes.data()), bytes.size());
+  const size_t at = text.find(marker);
+  if (at == std::string_view::npos) return std::nullopt;
+  return at;
+}
+
 // Flips a bit of the first copy of `marker` in the journal of node `name`; false if absent.
 bool rot_value(Cluster& cluster, const std::string& name, const std::string& marker) {
+  const std::optional<uint64_t> at = find_in_journal(cluster, name, marker);
+  if (!at) return false;
   sim::DiskImage& disk = cluster.world.disk_image(cluster.world.find_node(name));
-  for (const auto& [path, file] : disk.files()) {
-    if (!path.ends_with("journal")) continue;
-    const Bytes bytes = file->durable.to_bytes();
-    const std::string_view text(reinterpret_cast<const char*>(bytes.data()), bytes.size());
-    const size_t at = text.find(marker);
-    if (at != std::string_view::npos) return disk.rot_at(path, at + marker.size() / 2, 3);
-  }
-  return false;
+  return disk.rot_at(journal_path, *at + marker.size() / 2, 3);
 }
 
 // Scrubbing off: the reads in these tests are what find the rot.
@@ -231,22 +239,15 @@ TEST(Cluster, AReadWhoseAnswerIsLostIsAskedAgain) {
 // either marker is absent.
 bool zero_between(Cluster& cluster, const std::string& name, const std::string& from,
                   const std::string& to) {
+  const std::optional<uint64_t> begin = find_in_journal(cluster, name, from);
+  const std::optional<uint64_t> end = find_in_journal(cluster, name, to);
+  if (!begin || !end || *end <= *begin) return false;
   sim::DiskImage& disk = cluster.world.disk_image(cluster.world.find_node(name));
-  for (const auto& [path, file] : disk.files()) {
-    if (!path.ends_with("journal")) continue;
-    const Bytes bytes = file->durable.to_bytes();
-    const std::string_view text(reinterpret_cast<const char*>(bytes.data()), bytes.size());
-    const size_t begin = text.find(from);
-    const size_t end = text.find(to);
-    if (begin == std::string_view::npos || end == std::string_view::npos || end <= begin) {
-      return false;
-    }
-    const Bytes zeros(end - begin, 0);
-    file->durable.write(begin, zeros);
-    file->current.write(begin, zeros);
-    return true;
-  }
-  return false;
+  const std::shared_ptr<sim::FileImage>& file = disk.files().at(journal_path);
+  const Bytes zeros(*end - *begin, 0);
+  file->durable.write(*begin, zeros);
+  file->current.write(*begin, zeros);
+  return true;
 }
 
 // A run of spoilt blocks is mended by the scrubber in one fetch and one write, not a round trip
@@ -278,19 +279,67 @@ TEST(Cluster, TheScrubberMendsARunOfBadBlocksInOneRepair) {
   EXPECT_GE(stats.blocks_repaired, repaired_before + 1);
   EXPECT_LE(stats.blocks_repaired, repaired_before + 2);
   // Its committed bytes are the leader's again.
-  const sim::DiskImage& mended = cluster.world.disk_image(cluster.world.find_node(follower));
-  const sim::DiskImage& good = cluster.world.disk_image(cluster.world.find_node(leader));
   const uint64_t end = cluster.nodes.at(follower)->journal()->root().end_offset;
-  for (const auto& [path, file] : mended.files()) {
-    if (!path.ends_with("journal")) continue;
-    const Bytes ours = file->durable.to_bytes();
-    const Bytes theirs = good.files().at(path)->durable.to_bytes();
-    ASSERT_GE(ours.size(), end);
-    ASSERT_GE(theirs.size(), end);
-    EXPECT_TRUE(std::equal(ours.begin() + store::format::data_region_begin_offset,
-                           ours.begin() + static_cast<std::ptrdiff_t>(end),
-                           theirs.begin() + store::format::data_region_begin_offset));
-  }
+  const auto journal_bytes = [&](const std::string& name) {
+    return cluster.world.disk_image(cluster.world.find_node(name))
+        .files()
+        .at(journal_path)
+        ->durable.to_bytes();
+  };
+  const Bytes ours = journal_bytes(follower);
+  const Bytes theirs = journal_bytes(leader);
+  ASSERT_GE(ours.size(), end);
+  ASSERT_GE(theirs.size(), end);
+  EXPECT_TRUE(std::equal(ours.begin() + store::format::data_region_begin_offset,
+                         ours.begin() + static_cast<std::ptrdiff_t>(end),
+                         theirs.begin() + store::format::data_region_begin_offset));
+}
+
+const GroupIdentity test_group{"test-group", 0x5eed};
+
+// Sends `request` once to `member` from a new client node `client`, and returns the answer.
+Result<wire::ClientResponse> ask_once(Cluster& cluster, const std::string& client,
+                                      const std::string& member, const wire::ClientRequest& request,
+                                      Duration attempt_timeout = Duration::seconds(5)) {
+  std::optional<Result<wire::ClientResponse>> answer;
+  const bool finished = cluster.run_client(client, [&](io::Runtime& runtime) {
+    Client caller(runtime, test_group, cluster.addresses(),
+                  ClientOptions{.attempt_timeout = attempt_timeout});
+    answer = caller.call_once(io::Address{member, port}, request);
+  });
+  if (!finished || !answer) return Error(ErrorCode::timeout, "the client did not finish");
+  return std::move(*answer);
+}
+
+// As ask_once, through the group (Client::call follows the leader and retries).
+Result<wire::ClientResponse> ask_group(Cluster& cluster, const std::string& client,
+                                       const wire::ClientRequest& request, Duration limit) {
+  std::optional<Result<wire::ClientResponse>> answer;
+  const bool finished = cluster.run_client(client, [&](io::Runtime& runtime) {
+    Client caller(runtime, test_group, cluster.addresses());
+    answer = caller.call(request, runtime.now() + limit);
+  });
+  if (!finished || !answer) return Error(ErrorCode::timeout, "the client did not finish");
+  return std::move(*answer);
+}
+
+// Commits big_value under key "big", lets every member catch up, and returns the leader's name.
+std::string commit_big_value(Cluster& cluster) {
+  cluster.world.run_for(Duration::seconds(2));
+  auto response = ask_group(cluster, "writer", put("big", big_value), Duration::seconds(10));
+  QUIRE_ASSERT(response.ok() && response->outcome() == wire::OK);
+  cluster.world.run_for(Duration::seconds(2));
+  const std::string leader = leader_name(cluster);
+  QUIRE_ASSERT(!leader.empty());
+  return leader;
+}
+
+// The answer read "big" and found big_value.
+void expect_big_value(const Result<wire::ClientResponse>& read) {
+  ASSERT_TRUE(read.ok()) << read.error().to_string();
+  ASSERT_EQ(read->outcome(), wire::OK) << read->message();
+  ASSERT_EQ(read->results_size(), 1);
+  EXPECT_EQ(read->results(0).value(), big_value);
 }
 
 // A follower reads a rotten value while cut off from every peer: read repair finds no good copy,
@@ -298,37 +347,18 @@ TEST(Cluster, TheScrubberMendsARunOfBadBlocksInOneRepair) {
 // it and serves the value.
 TEST(Cluster, AFollowerWithNoGoodCopyLeavesTheQuorumAndRebuilds) {
   Cluster cluster(3, 3, without_scrubber);
-  cluster.world.run_for(Duration::seconds(2));
-  const GroupIdentity group{"test-group", 0x5eed};
-  ASSERT_TRUE(cluster.run_client("c1", [&](io::Runtime& runtime) {
-    Client client(runtime, group, cluster.addresses());
-    auto response = client.call(put("big", big_value), runtime.now() + Duration::seconds(10));
-    ASSERT_TRUE(response.ok());
-    ASSERT_EQ(response->outcome(), wire::OK);
-  }));
-  cluster.world.run_for(Duration::seconds(2));
-  const std::string leader = leader_name(cluster);
-  ASSERT_FALSE(leader.empty());
+  const std::string leader = commit_big_value(cluster);
   const std::string follower = leader == "n1" ? "n2" : "n1";
-  cluster.world.isolate(cluster.world.find_node(follower));
   ASSERT_TRUE(rot_value(cluster, follower, "MARKER-"));
-
-  std::optional<wire::ClientResponse> refused;
-  cluster.world.heal_network();  // The client must reach the follower; its peers must not.
-  for (const std::string& other : {std::string("n1"), std::string("n2"), std::string("n3")}) {
+  // The client must reach the follower; its peers must not.
+  for (const std::string other : {"n1", "n2", "n3"}) {
     if (other == follower) continue;
     cluster.world.block_link(cluster.world.find_node(follower), cluster.world.find_node(other));
     cluster.world.block_link(cluster.world.find_node(other), cluster.world.find_node(follower));
   }
-  ASSERT_TRUE(cluster.run_client("c2", [&](io::Runtime& runtime) {
-    // Read repair waits for each peer in turn before it gives up.
-    Client client(runtime, group, cluster.addresses(),
-                  ClientOptions{.attempt_timeout = Duration::seconds(60)});
-    auto response = client.call_once(io::Address{follower, port}, read_local("big"));
-    ASSERT_TRUE(response.ok()) << response.error().to_string();
-    refused = *response;
-  }));
-  ASSERT_TRUE(refused.has_value());
+  // Read repair waits for each peer in turn before it gives up.
+  auto refused = ask_once(cluster, "c2", follower, read_local("big"), Duration::seconds(60));
+  ASSERT_TRUE(refused.ok()) << refused.error().to_string();
   EXPECT_NE(refused->outcome(), wire::OK);  // Never the rotten bytes as data.
   cluster.world.run_for(Duration::milliseconds(100));
   EXPECT_TRUE(status_of(cluster, follower).damaged);
@@ -340,17 +370,7 @@ TEST(Cluster, AFollowerWithNoGoodCopyLeavesTheQuorumAndRebuilds) {
   EXPECT_FALSE(status.rebuilding);
   EXPECT_EQ(status.committed, status_of(cluster, leader).committed);
   EXPECT_EQ(cluster.nodes.at(follower)->clients()->read_repairs(), 0u);
-  std::optional<wire::ClientResponse> read;
-  ASSERT_TRUE(cluster.run_client("c3", [&](io::Runtime& runtime) {
-    Client client(runtime, group, cluster.addresses());
-    auto response = client.call_once(io::Address{follower, port}, read_local("big"));
-    ASSERT_TRUE(response.ok()) << response.error().to_string();
-    read = *response;
-  }));
-  ASSERT_TRUE(read.has_value());
-  ASSERT_EQ(read->outcome(), wire::OK) << read->message();
-  ASSERT_EQ(read->results_size(), 1);
-  EXPECT_EQ(read->results(0).value(), big_value);
+  expect_big_value(ask_once(cluster, "c3", follower, read_local("big")));
 }
 
 // The leader reads a value that is rotten on it and on one follower while the other follower is
@@ -358,17 +378,7 @@ TEST(Cluster, AFollowerWithNoGoodCopyLeavesTheQuorumAndRebuilds) {
 // copy is back in the group the old leader rebuilds and serves the value.
 TEST(Cluster, ALeaderWithNoGoodCopyStepsDownAndRebuilds) {
   Cluster cluster(4, 3, without_scrubber);
-  cluster.world.run_for(Duration::seconds(2));
-  const GroupIdentity group{"test-group", 0x5eed};
-  ASSERT_TRUE(cluster.run_client("c1", [&](io::Runtime& runtime) {
-    Client client(runtime, group, cluster.addresses());
-    auto response = client.call(put("big", big_value), runtime.now() + Duration::seconds(10));
-    ASSERT_TRUE(response.ok());
-    ASSERT_EQ(response->outcome(), wire::OK);
-  }));
-  cluster.world.run_for(Duration::seconds(2));
-  const std::string leader = leader_name(cluster);
-  ASSERT_FALSE(leader.empty());
+  const std::string leader = commit_big_value(cluster);
   std::vector<std::string> followers;
   for (const std::string name : {"n1", "n2", "n3"}) {
     if (name != leader) followers.push_back(name);
@@ -377,14 +387,8 @@ TEST(Cluster, ALeaderWithNoGoodCopyStepsDownAndRebuilds) {
   ASSERT_TRUE(rot_value(cluster, leader, "MARKER-"));
   ASSERT_TRUE(rot_value(cluster, followers[0], "MARKER-"));
 
-  std::optional<wire::ClientResponse> refused;
-  ASSERT_TRUE(cluster.run_client("c2", [&](io::Runtime& runtime) {
-    Client client(runtime, group, cluster.addresses());
-    auto response = client.call_once(io::Address{leader, port}, read_linearizable("big"));
-    ASSERT_TRUE(response.ok()) << response.error().to_string();
-    refused = *response;
-  }));
-  ASSERT_TRUE(refused.has_value());
+  auto refused = ask_once(cluster, "c2", leader, read_linearizable("big"));
+  ASSERT_TRUE(refused.ok()) << refused.error().to_string();
   EXPECT_NE(refused->outcome(), wire::OK);
   cluster.world.run_for(Duration::milliseconds(100));
   EXPECT_NE(status_of(cluster, leader).role, core::Role::leader);
@@ -396,32 +400,14 @@ TEST(Cluster, ALeaderWithNoGoodCopyStepsDownAndRebuilds) {
   const std::string next = leader_name(cluster);
   EXPECT_FALSE(next.empty());
   EXPECT_NE(next, leader);
-  std::optional<wire::ClientResponse> read;
-  ASSERT_TRUE(cluster.run_client("c3", [&](io::Runtime& runtime) {
-    Client client(runtime, group, cluster.addresses());
-    auto response = client.call(read_linearizable("big"), runtime.now() + Duration::seconds(20));
-    ASSERT_TRUE(response.ok()) << response.error().to_string();
-    read = *response;
-  }));
-  ASSERT_TRUE(read.has_value());
-  ASSERT_EQ(read->outcome(), wire::OK) << read->message();
-  EXPECT_EQ(read->results(0).value(), big_value);
+  expect_big_value(ask_group(cluster, "c3", read_linearizable("big"), Duration::seconds(20)));
 
   cluster.world.run_for(Duration::seconds(10));
   const core::ReplicaStatus status = status_of(cluster, leader);
   EXPECT_FALSE(status.damaged);
   EXPECT_NE(status.role, core::Role::leader);
   EXPECT_EQ(status.committed, status_of(cluster, leader_name(cluster)).committed);
-  std::optional<wire::ClientResponse> local;
-  ASSERT_TRUE(cluster.run_client("c4", [&](io::Runtime& runtime) {
-    Client client(runtime, group, cluster.addresses());
-    auto response = client.call_once(io::Address{leader, port}, read_local("big"));
-    ASSERT_TRUE(response.ok()) << response.error().to_string();
-    local = *response;
-  }));
-  ASSERT_TRUE(local.has_value());
-  ASSERT_EQ(local->outcome(), wire::OK) << local->message();
-  EXPECT_EQ(local->results(0).value(), big_value);
+  expect_big_value(ask_once(cluster, "c4", leader, read_local("big")));
 }
 
 }  // namespace

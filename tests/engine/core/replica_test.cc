@@ -23,6 +23,23 @@ CommitCounter committed(ModelCluster& cluster, size_t member) {
   return cluster.member(member).disk.committed.commit_counter;
 }
 
+// Delivers everything to the followers and lets them prepare and vote, but the leader hears
+// nothing.
+void prepare_on_followers_only(ModelCluster& cluster, size_t leader) {
+  for (int round = 0; round < 20; round++) {
+    for (size_t member = 0; member < cluster.size(); member++) {
+      if (member != leader) cluster.complete(member);
+    }
+    for (size_t index = 0; index < cluster.network().size();) {
+      if (cluster.network()[index].to != cluster.member(leader).id) {
+        cluster.deliver(index);
+      } else {
+        index++;
+      }
+    }
+  }
+}
+
 void expect_converged(ModelCluster& cluster) {
   const CommitCounter first = committed(cluster, 0);
   for (size_t member = 1; member < cluster.size(); member++) {
@@ -73,20 +90,7 @@ TEST(Replica, LeaderCrashAfterMajorityPrepareRecommitsTheWriteSet) {
   const size_t leader = elect(cluster);
   cluster.submit(leader);
   cluster.complete(leader);  // Sealed; blocks and Prepare sent.
-  // Deliver everything to the followers and let them prepare and vote, but crash the leader
-  // before it hears the votes.
-  for (int round = 0; round < 20; round++) {
-    for (size_t member = 0; member < 3; member++) {
-      if (member != leader) cluster.complete(member);
-    }
-    for (size_t index = 0; index < cluster.network().size();) {
-      if (cluster.network()[index].to != cluster.member(leader).id) {
-        cluster.deliver(index);
-      } else {
-        index++;
-      }
-    }
-  }
+  prepare_on_followers_only(cluster, leader);
   const uint64_t acknowledged_before = cluster.stats().acknowledged;
   cluster.crash(leader);
   cluster.settle(400, false);
@@ -254,18 +258,7 @@ TEST(Replica, ADamagedFollowerKeepsAnUndecidedYesVote) {
   const size_t leader = elect(cluster);
   cluster.submit(leader);
   cluster.complete(leader);  // Sealed; blocks and Prepare sent.
-  for (int round = 0; round < 20; round++) {
-    for (size_t member = 0; member < 3; member++) {
-      if (member != leader) cluster.complete(member);
-    }
-    for (size_t index = 0; index < cluster.network().size();) {
-      if (cluster.network()[index].to != cluster.member(leader).id) {
-        cluster.deliver(index);
-      } else {
-        index++;
-      }
-    }
-  }
+  prepare_on_followers_only(cluster, leader);
   const size_t follower = (leader + 1) % 3;
   ASSERT_TRUE(cluster.member(follower).replica->state().prepared.has_value()) << cluster.describe();
   cluster.report_damage(follower);
