@@ -4,6 +4,7 @@
 
 #include "engine/bulk.h"
 #include "io/base/text.h"
+#include "store/format.h"
 
 namespace quire::engine {
 
@@ -29,6 +30,10 @@ Status NodeConfig::validate() const {
   return journal.validate();
 }
 
+std::string NodeConfig::data_path(std::string_view name) const {
+  return journal.directory.empty() ? std::string(name) : concat(journal.directory, "/", name);
+}
+
 const MemberAddress* NodeConfig::member(NodeId id) const {
   for (const MemberAddress& each : members) {
     if (each.id == id) return &each;
@@ -43,14 +48,19 @@ Node::~Node() = default;
 
 Result<core::RecoveredState> Node::recover() {
   auto opened = store::Journal::open(runtime_.disk(), config_.journal);
+  const std::string lost_marker = config_.data_path(store::format::journal_lost_marker_file_name);
   if (!opened.ok() && opened.code() == ErrorCode::corruption && config_.members.size() > 1) {
     // No usable root block: keep the damaged file for the operator and start empty; the member
-    // rebuilds from a peer (it cannot vote for anything it does not hold). A group of one has no
-    // peer: starting empty would lose every commit, so it stops with the error instead.
-    const std::string path = config_.journal.directory.empty()
-                                 ? std::string("journal")
-                                 : config_.journal.directory + "/journal";
+    // rebuilds from a peer. Until then it holds no history, so it must not vote: its vote could
+    // elect a member that lacks a write set this member's lost YES helped commit. The marker is
+    // durable before the journal goes, so a crash in between cannot leave an empty journal that
+    // votes. A group of one has no peer: starting empty would lose every commit, so it stops with
+    // the error instead.
+    const std::string path = config_.data_path(store::format::journal_file_name);
     runtime_.trace(concat("journal unusable (", opened.error().to_string(), "); set aside"));
+    QUIRE_TRY_ASSIGN(const std::unique_ptr<io::File> marker,
+                     runtime_.disk().open(lost_marker, io::OpenMode::create_or_open));
+    if (config_.observer != nullptr) config_.observer->on_history_lost(config_.self);
     QUIRE_TRY(runtime_.disk().rename(path, concat(path, ".corrupt-", runtime_.wall_clock_ns())));
     opened = store::Journal::open(runtime_.disk(), config_.journal);
   }
@@ -59,15 +69,14 @@ Result<core::RecoveredState> Node::recover() {
     runtime_.trace(concat("recovery: ", note));
   // The quorum state is not rebuildable: a member that forgot its vote could vote twice in a
   // term. A damaged one stops the node with a clear error for the operator.
-  const std::string quorum_path = config_.journal.directory.empty()
-                                      ? std::string("quorum_state")
-                                      : config_.journal.directory + "/quorum_state";
+  const std::string quorum_path = config_.data_path(store::format::quorum_state_file_name);
   QUIRE_TRY_ASSIGN(quorum_state_, store::QuorumStateFile::open(runtime_.disk(), quorum_path));
   const store::QuorumState& quorum = quorum_state_->state();
   core::RecoveredState recovered;
   recovered.term = quorum.current_term;
   recovered.voted_for = quorum.voted_for;
   recovered.committed = journal_->root();
+  QUIRE_TRY_ASSIGN(recovered.journal_lost, runtime_.disk().exists(lost_marker));
   const std::optional<CommitCounter> held = journal_->uncommitted_counter();
   if (held && quorum.prepared && quorum.prepared->commit_counter == *held &&
       *held == journal_->commit_counter().next() && journal_->prepare(*quorum.prepared).ok()) {

@@ -43,6 +43,8 @@ struct NodeConfig {
   // REQUIRES-style checks with clear messages. Errors: invalid_argument.
   Status validate() const;
   const MemberAddress* member(NodeId id) const;
+  // The path of the file `name` in this member's data directory (journal.directory).
+  std::string data_path(std::string_view name) const;
 };
 
 }  // namespace quire::engine

@@ -28,6 +28,9 @@ class NodeObserver {
   // As leader, this node sealed the transactions of write set `root.commit_counter`.
   virtual void on_sealed(NodeId node, const store::RootBlock& root,
                          const std::vector<SealedTransaction>& transactions) = 0;
+  // The node set its unusable journal aside and starts empty: its commit points start over
+  // (it rebuilds from a peer before it votes again).
+  virtual void on_history_lost(NodeId node) = 0;
   // A named rare state was reached (coverage marks, docs/harness.md).
   virtual void on_mark(NodeId node, std::string_view mark) = 0;
 };

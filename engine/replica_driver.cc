@@ -2,6 +2,7 @@
 
 #include "engine/bulk.h"
 #include "io/base/text.h"
+#include "store/format.h"
 #include "store/halog_reader.h"
 
 namespace quire::engine {
@@ -284,6 +285,15 @@ void ReplicaDriver::rebuild(NodeId peer) {
   auto body = [this, peer] {
     core::Input outcome = rebuild_from(transport_, runtime_, journal_, journal_mutex_, peer,
                                        config_.prefix_chunk_bytes, config_.fetch_timeout);
+    // This member holds a history again: the journal-lost marker goes before the core hears it
+    // (the unlink is durable), so the member votes only once the marker is gone.
+    if (std::holds_alternative<core::RebuildDone>(outcome)) {
+      const std::string marker = config_.data_path(store::format::journal_lost_marker_file_name);
+      auto present = runtime_.disk().exists(marker);
+      if (!present.ok() || (*present && !runtime_.disk().unlink(marker).ok())) {
+        outcome = core::RebuildFailed{peer};
+      }
+    }
     if (!stopping_) post(std::move(outcome));
   };
   spawn_helper(concat("rebuild-from-", peer), body);

@@ -151,10 +151,9 @@ Result<Bytes> Scrubber::fetch_span_from(NodeId member, uint64_t offset, Instant 
     if (taken > 0 && !span_goes_on(offset + taken)) break;
     taken += header->length;
   }
-  if (taken == 0) {
-    return Error(ErrorCode::checksum_mismatch,
-                 concat("n", member, " has no good block at ", offset));
-  }
+  // Its block there is bad, or longer than the range: ask for that block alone (which fails if
+  // it is bad there too).
+  if (taken == 0) return fetch_block_from(member, offset, deadline);
   raw->resize(taken);
   return std::move(*raw);
 }

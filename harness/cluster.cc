@@ -114,6 +114,10 @@ void SimCluster::on_commit(NodeId node, const store::RootBlock& root) {
   observations_.commits[node].push_back(CommitObservation{world_->now(), root});
 }
 
+void SimCluster::on_history_lost(NodeId node) {
+  observations_.commits[node].push_back(CommitObservation{world_->now(), {}, true});
+}
+
 void SimCluster::on_status(NodeId node, const engine::core::ReplicaStatus& status) {
   observations_.statuses[node].push_back(StatusObservation{world_->now(), status});
 }

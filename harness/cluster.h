@@ -50,6 +50,7 @@ class SimCluster : public engine::NodeObserver {
   void on_status(NodeId node, const engine::core::ReplicaStatus& status) override;
   void on_sealed(NodeId node, const store::RootBlock& root,
                  const std::vector<engine::SealedTransaction>& transactions) override;
+  void on_history_lost(NodeId node) override;
   void on_mark(NodeId node, std::string_view mark) override;
 
  private:

@@ -17,6 +17,10 @@ Findings check_commit_safety(const Observations& observations) {
   for (const auto& [member, commits] : observations.commits) {
     CommitCounter previous;
     for (const CommitObservation& commit : commits) {
+      if (commit.history_lost) {
+        previous = CommitCounter();  // Its disk lost the journal: it starts over, and rebuilds.
+        continue;
+      }
       const store::RootBlock& root = commit.root;
       if (root.commit_counter <= previous) {
         report(concat("n", member, " went from commit point ", previous, " to ",

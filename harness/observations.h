@@ -19,6 +19,9 @@ namespace quire::harness {
 struct CommitObservation {
   Instant time;
   store::RootBlock root;
+  // Not a commit: the member set its journal aside here and starts over (its disk lost its
+  // history; NodeObserver::on_history_lost). `root` is empty.
+  bool history_lost = false;
 };
 
 struct StatusObservation {

@@ -223,5 +223,9 @@ inline constexpr std::string_view journal_file_name = "journal";
 // A journal being created (commit point 0) or installed from a peer; renamed when complete.
 inline constexpr std::string_view journal_install_file_name = "journal.install";
 inline constexpr std::string_view quorum_state_file_name = "quorum_state";
+// Empty. Present while this member holds no history of its own: it set an unusable journal aside
+// and started empty, and has not yet rebuilt from a leader. While it exists the member neither
+// votes nor campaigns (docs/protocol.md, "Catch-up"); the rebuild removes it.
+inline constexpr std::string_view journal_lost_marker_file_name = "journal.lost";
 
 }  // namespace quire::store::format

@@ -77,7 +77,8 @@ void on_pre_vote_request(Context& context, const Envelope& envelope,
                          const PreVoteRequest& request) {
   const ReplicaState& state = context.state;
   const bool granted = envelope.term > state.term && !hears_a_leader(context) &&
-                       request.position >= state.position() && !state.resync.rebuilding;
+                       request.position >= state.position() && !state.resync.rebuilding &&
+                       !state.history_lost;
   if (!granted && hears_a_leader(context)) context.mark("pre_vote_refused_for_live_leader");
   context.send(envelope.from, PreVoteResponse{granted});
 }
@@ -96,7 +97,7 @@ void on_vote_request(Context& context, const Envelope& envelope, const VoteReque
   QUIRE_ASSERT(envelope.term == state.term);  // The preamble adopted or refused other terms.
   const bool free_to_vote = state.voted_for == node_none || state.voted_for == envelope.from;
   const bool granted = free_to_vote && !state.is_leader() && request.position >= state.position() &&
-                       !state.resync.rebuilding;
+                       !state.resync.rebuilding && !state.history_lost;
   if (granted) {
     state.voted_for = envelope.from;
     reset_timer(context);

@@ -58,6 +58,10 @@ Replica::Replica(const ReplicaConfig& config, const RecoveredState& recovered)
         HeldWriteSet{prepared.commit_counter, prepared.write_set_hash, blocks, blocks, true};
   }
   state_.purged_through = CommitCounter(0);
+  if (recovered.journal_lost && config_.member_count() > 1) {
+    state_.damaged = true;
+    state_.history_lost = true;
+  }
   highest_committed_ = state_.committed.commit_counter;
   highest_term_ = state_.term;
   std::vector<Effect> ignored;
@@ -210,6 +214,7 @@ void Replica::check_invariants() const {
     QUIRE_ASSERT(state.role == Role::follower);
     QUIRE_ASSERT(config_.member_count() > 1);
   }
+  if (state.history_lost) QUIRE_ASSERT(state.damaged);
 }
 
 std::string Replica::describe() const {
@@ -221,7 +226,7 @@ std::string Replica::describe() const {
     text += concat(" held ", state.held->counter, " ", state.held->blocks_held, "/",
                    state.held->block_count, state.held->prepared ? " prepared" : "");
   }
-  if (state.damaged) text += " damaged";
+  if (state.damaged) text += state.history_lost ? " history-lost" : " damaged";
   if (state.preparing) text += " preparing";
   if (state.committing) text += " committing";
   if (state.prepare_waiting) text += " prepare-waiting";

@@ -23,6 +23,9 @@ struct RecoveredState {
   // A complete write set of counter committed + 1 that this member voted YES for (its blocks are
   // back in the journal). Unprepared blocks are rolled back by recovery and never reach here.
   std::optional<store::RootBlock> prepared;
+  // The member set an unusable journal aside and has not rebuilt since (the journal-lost marker
+  // is on disk): `committed` is not its history, so it neither votes nor campaigns.
+  bool journal_lost = false;
 };
 
 // What a member reports about itself (status output, client redirects, checkers).

@@ -100,6 +100,9 @@ struct ReplicaState {
   // than catch_up_stall_ticks after `damaged_rebuild_failed_at`.
   bool damaged = false;
   std::optional<Ticks> damaged_rebuild_failed_at;
+  // Worse than damaged: the journal was set aside, so this member's position is not its history.
+  // It grants no votes (nor pre-votes) until the rebuild. Implies `damaged`.
+  bool history_lost = false;
 
   Position position() const {
     if (prepared) return Position{prepared->term, prepared->commit_counter};

@@ -198,7 +198,8 @@ void on_rebuild_done(Context& context, const RebuildDone& done) {
   QUIRE_ASSERT(!state.held && !state.prepared);
   if (done.root.term > state.term) leadership::adopt_term(context, done.root.term);
   state.committed = done.root;
-  state.damaged = false;  // Every committed byte came from the leader, checked.
+  state.damaged = false;       // Every committed byte came from the leader, checked.
+  state.history_lost = false;  // And the driver removed the journal-lost marker before this.
   state.damaged_rebuild_failed_at.reset();
   resync.rebuilding = false;
   resync.fetching = false;

@@ -68,6 +68,7 @@ RecoveredState ModelCluster::recover(ModelDisk& disk) const {
   recovered.term = disk.term;
   recovered.voted_for = disk.voted_for;
   recovered.committed = disk.committed;
+  recovered.journal_lost = disk.journal_lost;
   const bool prepared_and_held =
       disk.prepared && disk.held && disk.held->synced &&
       disk.prepared->commit_counter == disk.committed.commit_counter.next() &&
@@ -90,6 +91,17 @@ void ModelCluster::restart(size_t index) {
   config.seed = split_seed(base_.seed, "replica", member.id.value() * 1000 + member.restarts);
   member.restarts++;
   member.replica = std::make_unique<Replica>(config, recover(member.disk));
+}
+
+void ModelCluster::restart_with_journal_lost(size_t index) {
+  ModelDisk& disk = members_.at(index % members_.size()).disk;
+  QUIRE_ASSERT(!members_.at(index % members_.size()).replica);
+  disk.committed = store::initial_root_block();
+  disk.history.clear();
+  disk.history[0] = disk.committed;
+  disk.held.reset();
+  disk.journal_lost = true;
+  restart(index);
 }
 
 void ModelCluster::crash(size_t index) {
@@ -264,6 +276,7 @@ void ModelCluster::execute(size_t index, const Effect& effect) {
               note_commit(index, peer.disk.history.at(counter));
             }
             disk.history = peer.disk.history;
+            disk.journal_lost = false;  // The driver removes the marker before RebuildDone.
             member.async_results.push_back(RebuildDone{rebuild.peer, peer.disk.committed});
           },
           [&](const PurgeHALogs& purge) {
@@ -417,6 +430,7 @@ std::string ModelCluster::describe() const {
                                               state.resync.peers_missing.size(), " progress ",
                                               state.resync.last_progress)
                                      : std::string(),
+                 state.damaged ? " damaged" : "", state.history_lost ? " history-lost" : "",
                  " purged ", member.disk.purged_through, "]");
     }
     text += concat(" disk committed ", member.disk.committed.commit_counter, "\n");

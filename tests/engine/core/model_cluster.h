@@ -36,6 +36,7 @@ struct ModelDisk {
     bool synced = false;
   };
   std::optional<Held> held;
+  bool journal_lost = false;  // The journal-lost marker: set aside, not rebuilt yet.
 };
 
 struct ModelMember {
@@ -85,6 +86,9 @@ class ModelCluster {
   // Crashes whoever leads the highest term, if anyone.
   void crash_leader();
   void restart(size_t member);
+  // Restarts a crashed member whose journal was unusable: it was set aside and the member starts
+  // empty, with the journal-lost marker (engine/node.cc). The quorum state survives.
+  void restart_with_journal_lost(size_t member);
   // The member found committed bytes it cannot read and no peer gave it a good copy.
   void report_damage(size_t member);
   // Cuts a member off: every message to or from it is dropped while cut.

@@ -1,6 +1,7 @@
 // Goal: under any interleaving of message delivery, loss, duplication and reordering, ticks,
 // crashes between any two effects and restarts from what the disk kept, and a member's report that
-// its committed bytes are damaged (it leaves the quorum to rebuild), the core never elects
+// its committed bytes are damaged (it leaves the quorum to rebuild), and a restart without the
+// journal (set aside as unusable; the member must not vote until it rebuilt), the core never elects
 // two leaders in a term, never commits two write sets at one counter, never loses an
 // acknowledged write set, never moves a commit counter back; and once faults stop, every member
 // converges.
@@ -31,12 +32,22 @@ enum class ActionKind : uint8_t {
   cut,
   heal,
   damage,
+  lose_journal,
 };
 
 struct Action {
   ActionKind kind;
   uint16_t target;
 };
+
+// Whether some member is damaged or has lost its journal and not yet rebuilt.
+bool disk_fault_anywhere(ModelCluster& cluster) {
+  for (size_t member = 0; member < cluster.size(); member++) {
+    const ModelMember& each = cluster.member(member);
+    if (each.disk.journal_lost || (each.replica && each.replica->state().damaged)) return true;
+  }
+  return false;
+}
 
 void apply(ModelCluster& cluster, const Action& action) {
   switch (action.kind) {
@@ -84,14 +95,16 @@ void apply(ModelCluster& cluster, const Action& action) {
       for (size_t member = 0; member < cluster.size(); member++)
         cluster.set_cut(member, false);
       break;
-    case ActionKind::damage: {
-      // One damaged member at a time: rot on one replica is within what the group survives.
-      bool damaged_elsewhere = false;
-      for (size_t member = 0; member < cluster.size(); member++) {
-        const auto& replica = cluster.member(member).replica;
-        damaged_elsewhere = damaged_elsewhere || (replica && replica->state().damaged);
+    case ActionKind::damage:
+      // One member with a damaged disk at a time: within what the group survives.
+      if (!disk_fault_anywhere(cluster)) cluster.report_damage(action.target);
+      break;
+    case ActionKind::lose_journal: {
+      // A crashed member comes back without its journal (set aside as unusable).
+      const size_t member = action.target % cluster.size();
+      if (!disk_fault_anywhere(cluster) && !cluster.member(member).replica) {
+        cluster.restart_with_journal_lost(member);
       }
-      if (!damaged_elsewhere) cluster.report_damage(action.target);
       break;
     }
   }
@@ -114,7 +127,8 @@ rc::Gen<Action> action_generator() {
                                                                  {2, ActionKind::restart},
                                                                  {1, ActionKind::cut},
                                                                  {1, ActionKind::heal},
-                                                                 {1, ActionKind::damage}})),
+                                                                 {1, ActionKind::damage},
+                                                                 {1, ActionKind::lose_journal}})),
                                 rc::gen::set(&Action::target, rc::gen::inRange<uint16_t>(0, 1000)));
 }
 

@@ -278,5 +278,85 @@ TEST(Replica, ADamagedFollowerKeepsAnUndecidedYesVote) {
   expect_converged(cluster);
 }
 
+// What a member with recovered state `recovered` answers a vote request of the next term from a
+// candidate with nothing committed.
+std::optional<bool> vote_granted(const RecoveredState& recovered) {
+  ReplicaConfig config;
+  config.self = NodeId(1);
+  config.members = {NodeId(1), NodeId(2), NodeId(3)};
+  Replica replica(config, recovered);
+  const Envelope request{NodeId(2), NodeId(1), recovered.term.next(),
+                         VoteRequest{Position{Term(0), CommitCounter(0)}}};
+  const Step step = replica.step(Received{request});
+  for (const Effect& effect : step.effects) {
+    const auto* send = std::get_if<Send>(&effect);
+    if (send == nullptr) continue;
+    if (const auto* response = std::get_if<VoteResponse>(&send->envelope.message)) {
+      return response->granted;
+    }
+  }
+  return std::nullopt;
+}
+
+// A member that set its journal aside holds no history: were it to vote, a candidate that lacks a
+// write set its lost YES helped commit could win. It refuses until it has rebuilt.
+TEST(Replica, AMemberThatLostItsJournalDoesNotVote) {
+  RecoveredState recovered;
+  recovered.term = Term(4);
+  EXPECT_EQ(vote_granted(recovered), std::optional<bool>(true));
+  recovered.journal_lost = true;
+  EXPECT_EQ(vote_granted(recovered), std::optional<bool>(false));
+}
+
+TEST(Replica, AMemberThatLostItsJournalRebuildsAndVotesAgain) {
+  ModelCluster cluster(3, 25);
+  const size_t leader = elect(cluster);
+  for (int write_set = 0; write_set < 3; write_set++) {
+    cluster.submit(leader);
+    cluster.settle(20, false);
+  }
+  const size_t follower = (leader + 1) % 3;
+  cluster.crash(follower);
+  cluster.restart_with_journal_lost(follower);
+  EXPECT_TRUE(cluster.member(follower).replica->state().history_lost);
+  cluster.settle(100, true);
+  EXPECT_GE(cluster.stats().rebuilds, 1u);
+  EXPECT_FALSE(cluster.member(follower).replica->state().history_lost) << cluster.describe();
+  expect_converged(cluster);
+  // It counts again: with the old leader gone, it and the third member elect a new one.
+  cluster.crash(leader);
+  cluster.settle(400, true);
+  const std::optional<size_t> next = cluster.leader();
+  ASSERT_TRUE(next.has_value()) << cluster.describe();
+  EXPECT_NE(*next, leader);
+}
+
+// The story the rule is for: write set 1 committed with the votes of the leader and A only; the
+// leader dies and A comes back without its journal. B, which lacks write set 1, must not win with
+// A's vote (it would commit another write set at counter 1). The group waits for the old leader.
+TEST(Replica, AMemberThatLostItsJournalCannotElectOneThatLacksACommit) {
+  ModelCluster cluster(3, 26);
+  const size_t leader = elect(cluster);
+  const size_t a = (leader + 1) % 3;
+  const size_t b = (leader + 2) % 3;
+  cluster.set_cut(b, true);
+  cluster.submit(leader);
+  cluster.settle(200, false);  // The pipeline re-forms without B after the prepare timeout.
+  ASSERT_EQ(committed(cluster, leader), CommitCounter(1)) << cluster.describe();
+  ASSERT_EQ(committed(cluster, b), CommitCounter(0));
+  cluster.crash(leader);
+  cluster.crash(a);
+  cluster.restart_with_journal_lost(a);
+  cluster.set_cut(b, false);
+  cluster.settle(300, true);  // A leader here would be given work and commit at counter 1.
+  EXPECT_FALSE(cluster.leader().has_value()) << cluster.describe();
+  cluster.restart(leader);
+  cluster.settle(400, true);
+  ASSERT_TRUE(cluster.leader().has_value()) << cluster.describe();
+  cluster.settle(100, false);
+  expect_converged(cluster);
+  EXPECT_FALSE(cluster.member(a).replica->state().history_lost);
+}
+
 }  // namespace
 }  // namespace quire::engine::core::model
