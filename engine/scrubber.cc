@@ -133,29 +133,38 @@ bool Scrubber::span_goes_on(uint64_t end) {
 
 Result<Bytes> Scrubber::fetch_span_from(NodeId member, uint64_t offset, Instant deadline) {
   constexpr uint64_t span_bytes_max = 1u << 20;
+  // The usual case, one bad block: that block alone, exactly sized.
+  QUIRE_TRY_ASSIGN(Bytes span, fetch_block_from(member, offset, deadline));
   const uint64_t committed = journal_.root().end_offset;
-  QUIRE_ASSERT(offset < committed);
-  const auto length = static_cast<uint32_t>(std::min(span_bytes_max, committed - offset));
-  auto raw =
-      fetch_record_from(transport_, runtime_, member, store::Address{offset, length}, deadline);
-  // The member cannot read all of that range (a bad sector of its own): the block alone.
-  if (!raw.ok()) return fetch_block_from(member, offset, deadline);
-  uint64_t taken = 0;
-  while (taken < raw->size()) {
-    const ByteView rest = ByteView(*raw).subspan(taken);
-    auto header = store::peek_write_cache_block_header(rest);
-    if (!header.ok() || header->file_offset != offset + taken || header->length > rest.size()) {
-      break;
+  uint64_t end = offset + span.size();
+  if (end >= committed || !span_goes_on(end)) return span;
+  // A run: the rest of it as one byte range, taken block by block while each checks there and
+  // is needed here.
+  const auto length = static_cast<uint32_t>(std::min(span_bytes_max, committed - end));
+  auto raw = fetch_record_from(transport_, runtime_, member, store::Address{end, length}, deadline);
+  if (raw.ok()) {
+    ByteView rest = *raw;
+    while (!rest.empty()) {
+      auto header = store::peek_write_cache_block_header(rest);
+      if (!header.ok() || header->file_offset != end || header->length > rest.size()) break;
+      const ByteView block = rest.first(header->length);
+      if (!store::verify_write_cache_block(block).ok()) break;
+      span.insert(span.end(), block.begin(), block.end());
+      end += block.size();
+      rest = rest.subspan(block.size());
+      if (end >= committed || !span_goes_on(end)) break;
     }
-    if (!store::verify_write_cache_block(rest.first(header->length)).ok()) break;
-    if (taken > 0 && !span_goes_on(offset + taken)) break;
-    taken += header->length;
+    return span;
   }
-  // Its block there is bad, or longer than the range: ask for that block alone (which fails if
-  // it is bad there too).
-  if (taken == 0) return fetch_block_from(member, offset, deadline);
-  raw->resize(taken);
-  return std::move(*raw);
+  // The member cannot read all of that range (a bad sector of its own): block by block.
+  while (span.size() < span_bytes_max) {
+    auto next = fetch_block_from(member, end, deadline);
+    if (!next.ok()) break;
+    span.insert(span.end(), next->begin(), next->end());
+    end += next->size();
+    if (end >= committed || !span_goes_on(end)) break;
+  }
+  return span;
 }
 
 Result<uint64_t> Scrubber::repair_block(uint64_t offset) {

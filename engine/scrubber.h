@@ -57,7 +57,7 @@ class Scrubber {
   // Whether a repair span that ends at `end` should take the block there too.
   bool span_goes_on(uint64_t end);
   // The good block at `offset` as `member` holds it, and the blocks after it that this member
-  // needs too (span_goes_on), up to 1 MiB, fetched as one byte range.
+  // needs too (span_goes_on), up to about 1 MiB more, fetched as one byte range.
   Result<Bytes> fetch_span_from(NodeId member, uint64_t offset, Instant deadline);
   // Sleeps so that `bytes` more scrubbed bytes keep the rate, or until stop(). Suspends.
   void pace(uint64_t bytes);

@@ -72,14 +72,15 @@ const PlantedBugInfo& parse_planted_bug(std::string_view name) {
   return *info;
 }
 
-// Turns the bug on for this process (before any simulation starts).
+// Turns the bug on for this process (before any simulation starts) and says so in the report.
 void plant(const PlantedBugInfo& info) {
 #ifdef QUIRE_PLANTED_BUGS
   planted_bug_chosen = info.bug;
 #else
   QUIRE_ASSERT_MSG(false, "parse_planted_bug refuses --plant in this build");
-  (void)info;
 #endif
+  std::printf("  PLANTED BUG %s (the %s checker must catch it)\n", std::string(info.name).c_str(),
+              std::string(info.checker).c_str());
 }
 
 uint64_t parse_number(std::string_view flag, std::string_view text) {
@@ -214,12 +215,7 @@ int run(int argc, char** argv) {
   const std::string replay = replay_command(flags, spec);
   std::printf("quire-sim run: seed %llu, commit %s\n", static_cast<unsigned long long>(flags.seed),
               QUIRE_GIT_COMMIT);
-  if (flags.planted != nullptr) {
-    plant(*flags.planted);
-    std::printf("  PLANTED BUG %s (the %s checker must catch it)\n",
-                std::string(flags.planted->name).c_str(),
-                std::string(flags.planted->checker).c_str());
-  }
+  if (flags.planted != nullptr) plant(*flags.planted);
   std::printf("%s", spec.describe().c_str());
   std::printf("  replay: %s\n", replay.c_str());
   std::fflush(stdout);
@@ -290,11 +286,7 @@ int replay(int argc, char** argv) {
   std::printf("quire-sim replay %s: commit %s\n  %s\n", path.c_str(), QUIRE_GIT_COMMIT,
               scenario->description.c_str());
   std::printf("%s", scenario->spec.describe().c_str());
-  if (planted != nullptr) {
-    plant(*planted);
-    std::printf("  PLANTED BUG %s (its checker: %s)\n", std::string(planted->name).c_str(),
-                std::string(planted->checker).c_str());
-  }
+  if (planted != nullptr) plant(*planted);
   std::fflush(stdout);
   set_assertion_exit([] { std::_Exit(exit_assertion); });
   harness::SimulationOptions options;
