@@ -58,9 +58,7 @@ Result<core::RecoveredState> Node::recover() {
     // the error instead.
     const std::string path = config_.data_path(store::format::journal_file_name);
     runtime_.trace(concat("journal unusable (", opened.error().to_string(), "); set aside"));
-    QUIRE_TRY_ASSIGN(const std::unique_ptr<io::File> marker,
-                     runtime_.disk().open(lost_marker, io::OpenMode::create_or_open));
-    if (config_.observer != nullptr) config_.observer->on_history_lost(config_.self);
+    QUIRE_TRY(mark_history_lost(lost_marker));
     QUIRE_TRY(runtime_.disk().rename(path, concat(path, ".corrupt-", runtime_.wall_clock_ns())));
     opened = store::Journal::open(runtime_.disk(), config_.journal);
   }
@@ -77,9 +75,17 @@ Result<core::RecoveredState> Node::recover() {
   recovered.voted_for = quorum.voted_for;
   recovered.committed = journal_->root();
   QUIRE_TRY_ASSIGN(recovered.journal_lost, runtime_.disk().exists(lost_marker));
+  if (!recovered.journal_lost && lost_a_committed_root(quorum) && config_.members.size() > 1) {
+    QUIRE_TRY(mark_history_lost(lost_marker));
+    recovered.journal_lost = true;
+  }
   const std::optional<CommitCounter> held = journal_->uncommitted_counter();
-  if (held && quorum.prepared && quorum.prepared->commit_counter == *held &&
-      *held == journal_->commit_counter().next() && journal_->prepare(*quorum.prepared).ok()) {
+  if (recovered.journal_lost && held) {
+    // Its votes no longer count until it rebuilds, so neither does a write set it holds.
+    QUIRE_TRY(journal_->rollback());
+  } else if (held && quorum.prepared && quorum.prepared->commit_counter == *held &&
+             *held == journal_->commit_counter().next() &&
+             journal_->prepare(*quorum.prepared).ok()) {
     recovered.prepared = quorum.prepared;
   } else if (held) {
     // Bytes without a vote: not part of this member's history.
@@ -89,6 +95,27 @@ Result<core::RecoveredState> Node::recover() {
                         recovered.committed.commit_counter,
                         recovered.prepared ? " with a prepared write set" : ""));
   return recovered;
+}
+
+bool Node::lost_a_committed_root(const store::QuorumState& quorum) const {
+  // This member voted YES for write set P only while it held P-1 committed, and its journal
+  // never goes below a commit point it held (a rebuild installs a prefix at least that long). A
+  // journal that opened below P-1 therefore lost a root block it had written: the newest slot
+  // rotted, and the other slot was older. Held again from its blocks, P-1 would look merely
+  // prepared; a vote for P, which may have helped commit P, would be forgotten.
+  if (!quorum.prepared) return false;
+  const CommitCounter opened = journal_->commit_counter();
+  if (quorum.prepared->commit_counter.value() <= opened.value() + 1) return false;
+  runtime_.trace(concat("journal opened at commit point ", opened, " below its vote for ",
+                        quorum.prepared->commit_counter, ": a committed root block was lost"));
+  return true;
+}
+
+Status Node::mark_history_lost(const std::string& lost_marker) {
+  QUIRE_TRY_ASSIGN(const std::unique_ptr<io::File> marker,
+                   runtime_.disk().open(lost_marker, io::OpenMode::create_or_open));
+  if (config_.observer != nullptr) config_.observer->on_history_lost(config_.self);
+  return ok_status();
 }
 
 Status Node::run() {

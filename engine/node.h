@@ -37,6 +37,10 @@ class Node {
 
  private:
   Result<core::RecoveredState> recover();
+  // True when the journal opened below the commit point this member's last YES vote implies.
+  bool lost_a_committed_root(const store::QuorumState& quorum) const;
+  // Durably creates the journal-lost marker: no votes until a rebuild removes it.
+  Status mark_history_lost(const std::string& lost_marker);
 
   io::Runtime& runtime_;
   NodeConfig config_;

@@ -14,6 +14,7 @@
 #include "io/base/text.h"
 #include "sim/world.h"
 #include "store/format.h"
+#include "store/journal_file.h"
 #include "tests/printers.h"
 
 namespace quire::engine {
@@ -408,6 +409,72 @@ TEST(Cluster, ALeaderWithNoGoodCopyStepsDownAndRebuilds) {
   EXPECT_NE(status.role, core::Role::leader);
   EXPECT_EQ(status.committed, status_of(cluster, leader_name(cluster)).committed);
   expect_big_value(ask_once(cluster, "c4", leader, read_local("big")));
+}
+
+// A follower that voted YES for write set N+1 while holding N committed crashes, and the slot of
+// root N rots: its journal opens at N-1. Held again from its blocks, N would look merely
+// prepared, and the vote for N+1 (which may have helped commit it) would be forgotten. The member
+// must treat this as a lost history: no votes until it has rebuilt from a peer.
+TEST(Cluster, AMemberThatLostItsNewestRootDoesNotVoteUntilRebuilt) {
+  Cluster cluster(7, 3, without_scrubber);
+  cluster.world.run_for(Duration::seconds(2));
+  bool stop = false;
+  bool stopped = false;
+  const size_t writer = cluster.world.add_node("c1", [&](io::Runtime& runtime) {
+    Client client(runtime, GroupIdentity{"test-group", 0x5eed}, cluster.addresses());
+    for (int index = 0; !stop; index++) {
+      (void)client.call(put(concat("k", index % 10), concat("v", index)),
+                        runtime.now() + Duration::seconds(10));
+    }
+    stopped = true;
+  });
+  cluster.world.start(writer);
+  // A follower whose YES for the write set past its commit point is durable.
+  std::string follower;
+  CommitCounter committed;
+  const bool voted = cluster.world.run_until(
+      [&] {
+        const std::string leader = leader_name(cluster);
+        for (const auto& [name, node] : cluster.nodes) {
+          if (name == leader || node->driver() == nullptr) continue;
+          const core::ReplicaState& state = node->driver()->replica().state();
+          if (state.committed.commit_counter < CommitCounter(3) || !state.held ||
+              !state.held->prepared) {
+            continue;
+          }
+          follower = name;
+          committed = state.committed.commit_counter;
+          return true;
+        }
+        return false;
+      },
+      cluster.world.now() + Duration::seconds(30));
+  ASSERT_TRUE(voted);
+  const size_t node = cluster.world.find_node(follower);
+  cluster.world.crash(node);
+  ASSERT_TRUE(cluster.world.disk_image(node).rot_at(
+      journal_path, store::JournalFile::slot_offset(committed) + 17, 2));
+  cluster.world.restart(node);
+  ASSERT_TRUE(cluster.world.run_until(
+      [&] {
+        const auto found = cluster.nodes.find(follower);
+        return found != cluster.nodes.end() && found->second->driver() != nullptr;
+      },
+      cluster.world.now() + Duration::seconds(5)));
+  const core::ReplicaState& reopened = cluster.nodes.at(follower)->driver()->replica().state();
+  EXPECT_LT(reopened.committed.commit_counter, committed);
+  EXPECT_TRUE(reopened.history_lost);
+
+  cluster.world.run_for(Duration::seconds(10));
+  stop = true;
+  ASSERT_TRUE(cluster.world.run_until([&] { return stopped; },
+                                      cluster.world.now() + Duration::seconds(30)));
+  cluster.world.run_for(Duration::seconds(2));
+  const core::ReplicaStatus status = status_of(cluster, follower);
+  EXPECT_FALSE(status.damaged);
+  EXPECT_EQ(status.committed, status_of(cluster, leader_name(cluster)).committed);
+  sim::DiskImage& disk = cluster.world.disk_image(node);
+  EXPECT_EQ(disk.files().count(std::string(store::format::journal_lost_marker_file_name)), 0u);
 }
 
 }  // namespace
