@@ -128,7 +128,22 @@ void on_seal_skipped(Context& context) {
 void on_prepare_response(Context& context, const Envelope& envelope,
                          const PrepareResponse& response) {
   ReplicaState& state = context.state;
-  if (!state.is_leader() || !state.leading->in_flight) return;
+  if (!state.is_leader()) return;
+  if (response.yes && response.counter == state.committed.commit_counter &&
+      response.write_set_hash == state.committed.write_set_hash &&
+      response.root_term == state.committed.term && response.root_term == state.term) {
+    // A YES that came after this leader decided: like the YES voters counted at the commit, the
+    // voter holds the write set prepared under this term and commits it on the Commit or the
+    // next write set's first block. Counted now, so that status shows it joined at once instead
+    // of after the next heartbeat (whose answer corrects this if it is wrong).
+    auto follower = state.leading->followers.find(envelope.from);
+    if (follower != state.leading->followers.end()) {
+      follower->second.committed = std::max(follower->second.committed, response.counter);
+      follower->second.held.reset();
+    }
+    return;
+  }
+  if (!state.leading->in_flight) return;
   InFlightWriteSet& in_flight = *state.leading->in_flight;
   if (response.counter != in_flight.root.commit_counter ||
       response.write_set_hash != in_flight.root.write_set_hash ||

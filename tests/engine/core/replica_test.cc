@@ -5,6 +5,8 @@
 // Method: ModelCluster actions in a fixed order; safety is checked after every action.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include "tests/engine/core/model_cluster.h"
 #include "tests/printers.h"
 
@@ -356,6 +358,51 @@ TEST(Replica, AMemberThatLostItsJournalCannotElectOneThatLacksACommit) {
   cluster.settle(100, false);
   expect_converged(cluster);
   EXPECT_FALSE(cluster.member(a).replica->state().history_lost);
+}
+
+// The leader commits with the first YES of three; the other follower's YES arrives after the
+// decision. That follower holds the write set and was sent the Commit: the leader counts it as
+// joined at once, not a heartbeat later (before, `quire status` showed it missing).
+TEST(Replica, ALateYesCountsTheVoterAsJoinedAtOnce) {
+  ModelCluster cluster(3, 6);
+  const size_t leader = elect(cluster);
+  cluster.settle(50, false);
+  const NodeId late = cluster.member((leader + 1) % 3).id;
+  const NodeId leader_id = cluster.member(leader).id;
+  const CommitCounter before = committed(cluster, leader);
+  cluster.submit(leader);
+  // Everything flows but the late follower's messages to the leader, until its YES is waiting.
+  auto late_yes = [&]() -> std::optional<size_t> {
+    for (size_t index = 0; index < cluster.network().size(); index++) {
+      const Envelope& envelope = cluster.network()[index];
+      const auto* response = std::get_if<PrepareResponse>(&envelope.message);
+      if (envelope.from == late && envelope.to == leader_id && response != nullptr &&
+          response->yes) {
+        return index;
+      }
+    }
+    return std::nullopt;
+  };
+  for (int round = 0; round < 40 && !late_yes(); round++) {
+    for (size_t member = 0; member < cluster.size(); member++)
+      cluster.complete(member);
+    for (size_t index = 0; index < cluster.network().size();) {
+      const Envelope& envelope = cluster.network()[index];
+      if (envelope.from == late && envelope.to == leader_id) {
+        index++;
+      } else {
+        cluster.deliver(index);
+      }
+    }
+  }
+  const std::optional<size_t> yes = late_yes();
+  ASSERT_TRUE(yes.has_value());
+  ASSERT_EQ(committed(cluster, leader), before.next());  // Decided with the other YES.
+  const std::vector<NodeId> joined_before = cluster.member(leader).replica->status().joined;
+  EXPECT_EQ(std::count(joined_before.begin(), joined_before.end(), late), 0);
+  cluster.deliver(*yes);  // Only the YES, no heartbeat answer.
+  const std::vector<NodeId> joined = cluster.member(leader).replica->status().joined;
+  EXPECT_EQ(std::count(joined.begin(), joined.end(), late), 1);
 }
 
 }  // namespace
