@@ -137,30 +137,44 @@ uint64_t DiskImage::crash(Rng& rng, const CrashFates& fates) {
   }
   // Names that never reached a synced directory: each file is kept or lost whole, like the
   // directory entry the real file system may or may not have written back.
-  for (auto it = files_.begin(); it != files_.end();) {
-    FileImage& file = *it->second;
-    if (file.name_durable) {
-      ++it;
-      continue;
-    }
+  // In path order, as the files themselves are: the same fates for the same seed.
+  for (const std::string& path : volatile_names_) {
+    auto it = files_.find(path);
+    if (it == files_.end() || it->second->name_durable) continue;
     if (draw_fate(rng, fates, false) == Fate::keep) {
-      file.name_durable = true;
-      ++it;
+      it->second->name_durable = true;
     } else {
       damaged++;
-      it = files_.erase(it);
+      files_.erase(it);
     }
   }
+  volatile_names_.clear();
   return damaged;
 }
 
 void DiskImage::make_names_durable(std::string_view directory) {
-  for (auto& [path, file] : files_) {
+  for (auto it = volatile_names_.begin(); it != volatile_names_.end();) {
+    const std::string_view path = *it;
     const size_t slash = path.rfind('/');
     const std::string_view parent =
-        slash == std::string::npos ? std::string_view() : std::string_view(path).substr(0, slash);
-    if (parent == directory) file->name_durable = true;
+        slash == std::string::npos ? std::string_view() : path.substr(0, slash);
+    if (parent != directory) {
+      ++it;
+      continue;
+    }
+    auto found = files_.find(*it);
+    if (found != files_.end()) found->second->name_durable = true;
+    it = volatile_names_.erase(it);
   }
+}
+
+void DiskImage::note_volatile_name(const std::string& path) {
+  QUIRE_ASSERT(files_.contains(path) && !files_.at(path)->name_durable);
+  volatile_names_.insert(path);
+}
+
+void DiskImage::note_renamed(const std::string& source, const std::string& target) {
+  if (volatile_names_.erase(source) > 0) volatile_names_.insert(target);
 }
 
 std::optional<FaultSite> DiskImage::rot(Rng& rng, const std::string& path_prefix) {

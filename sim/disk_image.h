@@ -90,6 +90,10 @@ class DiskImage {
   // The directory `directory` ("" for the data directory) was synced: every name in it is
   // durable from now on.
   void make_names_durable(std::string_view directory);
+  // `path` was created without a directory sync (its FileImage says name_durable = false).
+  void note_volatile_name(const std::string& path);
+  // `source` was renamed to `target`: a volatile name moves with its file.
+  void note_renamed(const std::string& source, const std::string& target);
 
   // Flips one random bit of a random durable byte (weighted by file size), where no unsynced
   // write hides it. `path_prefix` limits the choice ("" for any file). Nothing if no byte fits.
@@ -105,6 +109,10 @@ class DiskImage {
 
  private:
   std::map<std::string, std::shared_ptr<FileImage>> files_;
+  // Paths that may name a file whose name is not durable: a superset (the file's flag is the
+  // truth; an unlinked path lingers until the next sync of its directory or crash), so that a
+  // directory sync looks at these few instead of every file (HALog directories hold thousands).
+  std::set<std::string> volatile_names_;
   std::set<std::string> directories_;
   uint64_t capacity_bytes_;
 };

@@ -197,6 +197,7 @@ Result<std::unique_ptr<io::File>> SimDisk::open(std::string_view path, io::OpenM
       // The real disk skips the directory fsync: the name is durable only once a later
       // metadata call syncs this directory.
       found->second->name_durable = false;
+      image_.note_volatile_name(key);
       trace(concat("disk create (volatile) ", path));
     } else {
       image_.make_names_durable(parent_of(path));
@@ -220,6 +221,7 @@ Status SimDisk::rename(std::string_view source, std::string_view target) {
   std::shared_ptr<FileImage> file = found->second;
   image_.files().erase(found);
   image_.files()[std::string(target)] = std::move(file);
+  image_.note_renamed(std::string(source), std::string(target));
   // The real disk syncs both directories.
   image_.make_names_durable(parent_of(target));
   image_.make_names_durable(parent_of(source));
