@@ -74,7 +74,13 @@ void ReplicaDriver::fail(const Error& error) {
 }
 
 void ReplicaDriver::spawn_helper(std::string name, std::function<void()> body) {
-  helpers_running_++;
+  // Nothing starts once stopping: a fetch or a rebuild would only hold up the stop (the restart
+  // decides again). Before, stop() in the middle of a step let the ticker end and set
+  // helpers_done_ while that step's effects went on; a helper spawned then was not waited for
+  // and outlived the driver (the destructor's assertion, seen in bench_engine_real). The reset
+  // keeps the event true to the count for any helper started after an idle moment.
+  if (stopping_) return;
+  if (helpers_running_++ == 0) helpers_done_.reset();
   runtime_.spawn(std::move(name), [this, body = std::move(body)] {
     // Counts the helper out however it ends, a crash's unwinding included.
     struct Done {
