@@ -472,6 +472,30 @@ TEST(DiskFault, VolatileFileMayBeLostWholeUntilItsDirectoryIsSynced) {
   EXPECT_EQ(outcomes, (std::set<std::string>{"kept", "lost"}));
 }
 
+// A rename syncs both directories: a file created volatile and then renamed elsewhere is durable
+// under its new name and survives every crash, while one still volatile next to it may not.
+TEST(DiskFault, AVolatileFileRenamedIsDurableUnderItsNewName) {
+  std::set<std::string> outcomes;
+  for (uint64_t seed = 0; seed < 100; seed++) {
+    Disk disk;
+    ASSERT_TRUE(disk.disk.make_directory("a").ok());
+    ASSERT_TRUE(disk.disk.make_directory("b").ok());
+    ASSERT_TRUE(disk.disk.open("a/moving", io::OpenMode::create_or_open_volatile).ok());
+    ASSERT_TRUE(disk.disk.open("b/staying", io::OpenMode::create_or_open_volatile).ok());
+    ASSERT_TRUE(disk.disk.rename("a/moving", "b/moved").ok());
+    EXPECT_TRUE(disk.image.files().at("b/moved")->name_durable);
+    EXPECT_TRUE(disk.image.files().at("b/staying")->name_durable);  // Same directory: synced.
+    ASSERT_TRUE(disk.disk.open("a/late", io::OpenMode::create_or_open_volatile).ok());
+    Rng crash_rng(seed);
+    disk.image.crash(crash_rng, CrashFates{});
+    EXPECT_TRUE(disk.image.files().contains("b/moved"));
+    EXPECT_TRUE(disk.image.files().contains("b/staying"));
+    EXPECT_FALSE(disk.image.files().contains("a/moving"));
+    outcomes.insert(disk.image.files().contains("a/late") ? "kept" : "lost");
+  }
+  EXPECT_EQ(outcomes, (std::set<std::string>{"kept", "lost"}));
+}
+
 TEST(DiskFault, FullDiskRefusesGrowthAndWritesNothing) {
   Disk disk;
   disk.image.set_capacity_bytes(10'000);
