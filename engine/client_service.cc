@@ -343,10 +343,11 @@ wire::ClientResponse ClientService::read_view(const wire::Read& read, const stor
     }
   }
   if (read.scan_limit() > 0) {
+    const uint64_t installs = journal_.installs_finished();
     auto entries =
         view.scan(as_bytes(read.scan_begin()), as_bytes(read.scan_end()), read.scan_limit());
     if (!entries.ok() && entries.code() == ErrorCode::checksum_mismatch &&
-        repair(entries.error()).ok()) {
+        repair(entries.error(), installs).ok()) {
       entries =
           view.scan(as_bytes(read.scan_begin()), as_bytes(read.scan_end()), read.scan_limit());
     }
@@ -364,13 +365,14 @@ wire::ClientResponse ClientService::read_view(const wire::Read& read, const stor
 
 Result<std::optional<store::Value>> ClientService::get_repaired(const store::ReadView& view,
                                                                 ByteView key) {
+  const uint64_t installs = journal_.installs_finished();
   auto value = view.get(key);
   if (value.ok() || value.code() != ErrorCode::checksum_mismatch) return value;
-  QUIRE_TRY(repair(value.error()));
+  QUIRE_TRY(repair(value.error(), installs));
   return view.get(key);
 }
 
-Status ClientService::repair(const Error& error) {
+Status ClientService::repair(const Error& error, uint64_t installs_before_read) {
   const std::optional<store::Address> address = store::failed_address(error);
   if (!address) return error;
   runtime_.trace(concat("read repair of record at ", address->offset, "+", address->length));
@@ -389,6 +391,11 @@ Status ClientService::repair(const Error& error) {
       if (config_.observer != nullptr) config_.observer->on_mark(config_.self, "read_repair");
       return ok_status();
     }
+  }
+  if (journal_.installs_finished() != installs_before_read) {
+    // A rebuild replaced the journal since the read: the damage it saw is gone, not a reason to
+    // rebuild again.
+    return Error(ErrorCode::unavailable, "this member's journal was rebuilt during the read");
   }
   // Nobody supplied a good copy: this member leaves the quorum and rebuilds (docs/protocol.md,
   // "Read repair").

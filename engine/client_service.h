@@ -58,7 +58,8 @@ class ClientService : public WriteSetListener {
   // Reads keys and a scan from `view`, repairing a rotten record once.
   wire::ClientResponse read_view(const wire::Read& read, const store::ReadView& view);
   Result<std::optional<store::Value>> get_repaired(const store::ReadView& view, ByteView key);
-  Status repair(const Error& error);
+  // `installs_before_read`: Journal::installs_finished() before the read that failed.
+  Status repair(const Error& error, uint64_t installs_before_read);
   Status validate(const wire::Transaction& transaction) const;
   // Sets `response` to not_leader with the leader's address.
   void redirect(wire::ClientResponse& response) const;

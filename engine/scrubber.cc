@@ -95,11 +95,12 @@ std::optional<uint64_t> Scrubber::verifies_here(uint64_t offset, uint64_t end) {
 }
 
 Result<uint64_t> Scrubber::check_block(uint64_t offset, uint64_t end) {
+  const uint64_t installs = journal_.installs_finished();
   if (const std::optional<uint64_t> length = verifies_here(offset, end)) {
     stats_.blocks_verified++;
     return *length;
   }
-  return repair_block(offset);
+  return repair_block(offset, installs);
 }
 
 Result<Bytes> Scrubber::fetch_block_from(NodeId member, uint64_t offset, Instant deadline) {
@@ -167,7 +168,7 @@ Result<Bytes> Scrubber::fetch_span_from(NodeId member, uint64_t offset, Instant 
   return span;
 }
 
-Result<uint64_t> Scrubber::repair_block(uint64_t offset) {
+Result<uint64_t> Scrubber::repair_block(uint64_t offset, uint64_t installs_before_read) {
   runtime_.trace(concat("scrub finds a bad block at ", offset));
   if (journal_.installing()) {
     // A rebuild is replacing this journal: its bytes will be checked as they arrive.
@@ -189,6 +190,10 @@ Result<uint64_t> Scrubber::repair_block(uint64_t offset) {
         concat("scrub repaired ", span->size(), " bytes at ", offset, " from ", member.id));
     if (config_.observer != nullptr) config_.observer->on_mark(config_.self, "scrub_repair");
     return static_cast<uint64_t>(span->size());
+  }
+  if (journal_.installs_finished() != installs_before_read) {
+    // A rebuild replaced the journal since the read: the next pass checks the new bytes.
+    return Error(ErrorCode::unavailable, "the journal was rebuilt during the repair");
   }
   stats_.blocks_unrepairable++;
   driver_.post(core::DataDamaged{offset});  // The member leaves the quorum and rebuilds.

@@ -51,7 +51,8 @@ class Scrubber {
   Result<uint64_t> check_block(uint64_t offset, uint64_t end);
   // The length of the block at `offset` if it verifies here and ends by `end`.
   std::optional<uint64_t> verifies_here(uint64_t offset, uint64_t end);
-  Result<uint64_t> repair_block(uint64_t offset);
+  // `installs_before_read`: Journal::installs_finished() before the read that failed.
+  Result<uint64_t> repair_block(uint64_t offset, uint64_t installs_before_read);
   // The verified block at `offset` as `member` holds it.
   Result<Bytes> fetch_block_from(NodeId member, uint64_t offset, Instant deadline);
   // Whether a repair span that ends at `end` should take the block there too.

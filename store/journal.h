@@ -238,6 +238,8 @@ class Journal {
   bool failed() const { return failed_; }
   // A rebuild is being installed (begin_install ... finish_install): no other write may start.
   bool installing() const { return install_ != nullptr; }
+  // Rebuilds installed since open: a reader that saw damage before one must not report it after.
+  uint64_t installs_finished() const { return installs_finished_; }
   const std::vector<std::string>& recovery_notes() const { return recovery_notes_; }
   const JournalOptions& options() const { return options_; }
   io::Disk& disk() { return disk_; }
@@ -294,6 +296,7 @@ class Journal {
   PendingLayer pending_;
   const PendingLayer* sealing_ = nullptr;  // The layer a seal in progress is writing.
   std::unique_ptr<PrefixInstall> install_;
+  uint64_t installs_finished_ = 0;
   // Every HALog of a counter up to this one is durable and checked, or was purged on purpose;
   // the ones past it were written since and may not be (recovery settles them). Mirrors the
   // settled mark in the HALog directory.

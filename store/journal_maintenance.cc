@@ -201,6 +201,7 @@ Status Journal::finish_install() {
   QUIRE_TRY_ASSIGN(const RootBlock opened, file->newest_root(notes));
   QUIRE_ASSERT(opened == root);
   file_ = std::move(file);
+  installs_finished_++;
   reader_.replace_file(file_->file());
   cache_.clear();
   root_ = root;

@@ -205,8 +205,10 @@ TEST(Replication, RebuildInstallsAPeersCommittedPrefix) {
   }
   // The target still serves its old state until the install finishes.
   EXPECT_EQ(target.journal->commit_counter(), CommitCounter(1));
+  EXPECT_EQ(target.journal->installs_finished(), 0u);
   ASSERT_OK(target.journal->finish_install());
   EXPECT_EQ(target.journal->root(), copied_root);
+  EXPECT_EQ(target.journal->installs_finished(), 1u);  // Damage read before it is not reported.
   auto view = source.journal->view(copied_root.commit_counter);
   ASSERT_OK(view);
   EXPECT_EQ(view->root(), copied_root);
@@ -248,6 +250,7 @@ TEST(Replication, InstallRefusesDamagedOrIncompleteBytes) {
   EXPECT_EQ(target.journal->finish_install().code(), ErrorCode::unavailable);
   target.journal->abort_install();
   EXPECT_EQ(target.journal->commit_counter(), CommitCounter(0));
+  EXPECT_EQ(target.journal->installs_finished(), 0u);  // Refused installs replaced nothing.
   // A crash during an install leaves the old journal.
   ASSERT_OK(target.journal->begin_install(root));
   target.reopen();
