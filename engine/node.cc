@@ -75,7 +75,7 @@ Result<core::RecoveredState> Node::recover() {
   recovered.voted_for = quorum.voted_for;
   recovered.committed = journal_->root();
   QUIRE_TRY_ASSIGN(recovered.journal_lost, runtime_.disk().exists(lost_marker));
-  if (!recovered.journal_lost && lost_a_committed_root(quorum) && config_.members.size() > 1) {
+  if (!recovered.journal_lost && config_.members.size() > 1 && lost_a_committed_root(quorum)) {
     QUIRE_TRY(mark_history_lost(lost_marker));
     recovered.journal_lost = true;
   }

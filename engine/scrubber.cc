@@ -138,6 +138,12 @@ Result<Bytes> Scrubber::fetch_span_from(NodeId member, uint64_t offset, Instant 
   QUIRE_TRY_ASSIGN(Bytes span, fetch_block_from(member, offset, deadline));
   const uint64_t committed = journal_.root().end_offset;
   uint64_t end = offset + span.size();
+  // Appends a block that checks; whether the run goes on past it.
+  auto take = [&](ByteView block) {
+    span.insert(span.end(), block.begin(), block.end());
+    end += block.size();
+    return end < committed && span_goes_on(end);
+  };
   if (end >= committed || !span_goes_on(end)) return span;
   // A run: the rest of it as one byte range, taken block by block while each checks there and
   // is needed here.
@@ -149,21 +155,15 @@ Result<Bytes> Scrubber::fetch_span_from(NodeId member, uint64_t offset, Instant 
       auto header = store::peek_write_cache_block_header(rest);
       if (!header.ok() || header->file_offset != end || header->length > rest.size()) break;
       const ByteView block = rest.first(header->length);
-      if (!store::verify_write_cache_block(block).ok()) break;
-      span.insert(span.end(), block.begin(), block.end());
-      end += block.size();
+      if (!store::verify_write_cache_block(block).ok() || !take(block)) break;
       rest = rest.subspan(block.size());
-      if (end >= committed || !span_goes_on(end)) break;
     }
     return span;
   }
   // The member cannot read all of that range (a bad sector of its own): block by block.
   while (span.size() < span_bytes_max) {
     auto next = fetch_block_from(member, end, deadline);
-    if (!next.ok()) break;
-    span.insert(span.end(), next->begin(), next->end());
-    end += next->size();
-    if (end >= committed || !span_goes_on(end)) break;
+    if (!next.ok() || !take(*next)) break;
   }
   return span;
 }
