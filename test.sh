@@ -15,7 +15,7 @@ if [ "${QUIRE_SANITIZE:-0}" = "1" ]; then
   # Only what the sanitize label runs: the ASan build of everything would double CI's time.
   bash scripts/build.sh build/sanitize Sanitize \
     sim_test sim_conformance_test store_test io_real_test no_io_uring engine_core_test \
-    engine_core_property_test engine_cluster_test engine_real_cluster_test \
+    engine_core_property_test engine_cluster_test engine_client_test engine_real_cluster_test \
     harness_linearizability_test harness_timeline_test
   (cd build/sanitize && ctest --output-on-failure -j "$(nproc)" --timeout 3600 -L sanitize)
 fi

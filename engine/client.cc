@@ -1,6 +1,7 @@
 #include "engine/client.h"
 
 #include "engine/codec.h"
+#include "io/base/planted_bug.h"
 #include "io/base/text.h"
 
 namespace quire::engine {
@@ -11,12 +12,25 @@ bool retryable(wire::Outcome outcome) {
   return outcome == wire::NOT_LEADER || outcome == wire::UNAVAILABLE || outcome == wire::BUSY;
 }
 
-// Whether an error of call_once() ends call(): a refusal (a wrong group, token or protocol
-// version, which no retry mends), or an unknown outcome of a transaction (a retry could apply it
-// twice). A read or a status request changes nothing, so it is simply asked again.
+// Whether an error of call_once() ends call(): the group refusing the client (a wrong group,
+// token or protocol version, which no retry mends), or an unknown outcome of a transaction (a
+// retry could apply it twice). A member that is down (unreachable), silent or cut off is one
+// member: the others are tried. A read or a status request changes nothing, so it is simply
+// asked again.
 bool final_error(const Error& error, const wire::ClientRequest& request) {
   if (error.code() == ErrorCode::refused) return true;
+  if (planted(PlantedBug::client_gives_up_on_unreachable) &&
+      error.code() == ErrorCode::unreachable) {
+    return true;
+  }
   return error.code() == ErrorCode::unknown_outcome && request.has_transaction();
+}
+
+// How long to wait for the answer to `request` at one member.
+Duration answer_timeout(const wire::ClientRequest& request, const ClientOptions& options) {
+  if (request.has_transaction()) return options.attempt_timeout;
+  const int64_t wait_ms = request.has_read() ? request.read().wait_ms() : 0;
+  return options.read_attempt_timeout + Duration::milliseconds(wait_ms);
 }
 
 }  // namespace
@@ -38,7 +52,7 @@ Result<io::Connection*> Client::connection_to(const io::Address& member) {
   const std::string key = member.to_string();
   auto found = connections_.find(key);
   if (found != connections_.end()) return found->second.get();
-  const Instant deadline = runtime_.now() + options_.attempt_timeout;
+  const Instant deadline = runtime_.now() + options_.connect_timeout;
   QUIRE_TRY_ASSIGN(std::unique_ptr<io::Connection> connection,
                    runtime_.network().connect(member, deadline));
   wire::Frame hello;
@@ -62,6 +76,7 @@ Result<io::Connection*> Client::connection_to(const io::Address& member) {
 Result<wire::ClientResponse> Client::call_once(const io::Address& member,
                                                wire::ClientRequest request) {
   QUIRE_TRY_ASSIGN(io::Connection * connection, connection_to(member));
+  const Duration patience = answer_timeout(request, options_);
   const uint64_t id = next_request_++;
   request.set_request_id(id);
   wire::Frame frame;
@@ -71,7 +86,7 @@ Result<wire::ClientResponse> Client::call_once(const io::Address& member,
     forget(member);
     return std::move(sent).error();
   }
-  auto reply_bytes = connection->receive(runtime_.now() + options_.attempt_timeout);
+  auto reply_bytes = connection->receive(runtime_.now() + patience);
   if (!reply_bytes.ok()) {
     forget(member);
     return Error(ErrorCode::unknown_outcome, concat("no answer from ", member.to_string(), ": ",
@@ -92,43 +107,75 @@ void Client::guess_leader(const std::string& address) {
       return;
     }
   }
+  next_member();
+}
+
+void Client::next_member() {
   leader_guess_ = (leader_guess_ + 1) % members_.size();
 }
 
+void Client::note_answer(const io::Address& member, std::string answer) {
+  last_answers_[member.to_string()] = std::move(answer);
+}
+
+std::string Client::answers_text() const {
+  std::string text;
+  for (const io::Address& member : members_) {
+    const auto found = last_answers_.find(member.to_string());
+    text += concat(text.empty() ? "" : "; ", member.to_string(), ": ",
+                   found == last_answers_.end() ? std::string("not tried") : found->second);
+  }
+  return text;
+}
+
 Result<wire::ClientResponse> Client::call(wire::ClientRequest request, Instant deadline) {
+  last_answers_.clear();
   while (runtime_.now() < deadline) {
     const io::Address member = members_[leader_guess_];
     auto response = call_once(member, request);
     if (!response.ok()) {
       if (final_error(response.error(), request)) return response;
-      leader_guess_ = (leader_guess_ + 1) % members_.size();
+      note_answer(member, response.error().to_string());
+      next_member();
       runtime_.sleep_for(options_.retry_delay);
       continue;
     }
     if (!retryable(response->outcome())) return response;
-    if (response->outcome() == wire::NOT_LEADER && !response->leader_address().empty()) {
+    note_answer(member, concat(wire::Outcome_Name(response->outcome()),
+                               response->message().empty() ? "" : " (", response->message(),
+                               response->message().empty() ? "" : ")"));
+    if (response->outcome() == wire::NOT_LEADER && !response->leader_address().empty() &&
+        response->leader_address() != member.to_string()) {
       guess_leader(response->leader_address());
     } else {
-      leader_guess_ = (leader_guess_ + 1) % members_.size();
+      next_member();
       runtime_.sleep_for(options_.retry_delay);
     }
   }
-  return Error(ErrorCode::unavailable, "no leader answered before the deadline");
+  return Error(ErrorCode::unavailable,
+               concat("no leader answered before the deadline; last answers: ", answers_text()));
 }
 
 Result<wire::ClientResponse> Client::call_member(const io::Address& member,
                                                  wire::ClientRequest request, Instant deadline) {
+  last_answers_.clear();
   while (runtime_.now() < deadline) {
     auto response = call_once(member, request);
     if (!response.ok()) {
       if (final_error(response.error(), request)) return response;
+      note_answer(member, response.error().to_string());
       runtime_.sleep_for(options_.retry_delay);
       continue;
     }
     if (!retryable(response->outcome())) return response;
+    note_answer(member, wire::Outcome_Name(response->outcome()));
     runtime_.sleep_for(options_.retry_delay);
   }
-  return Error(ErrorCode::unavailable, concat(member.to_string(), " did not answer in time"));
+  const auto last = last_answers_.find(member.to_string());
+  return Error(
+      ErrorCode::unavailable,
+      concat(member.to_string(), " did not answer in time",
+             last == last_answers_.end() ? std::string() : concat("; last: ", last->second)));
 }
 
 }  // namespace quire::engine

@@ -1,8 +1,14 @@
 // Client: talks to a replication group on behalf of an application, a benchmark or the
-// simulator's workloads. It finds the leader (following not_leader redirects), and it keeps the
-// outcome honest: a request is retried only when it surely did not apply (refused before it was
-// sent, or answered not_leader, unavailable or busy); a connection that breaks after the request
-// left makes the outcome unknown, and that is what the caller gets.
+// simulator's workloads. It finds the leader (following not_leader redirects) and remembers it,
+// and it keeps the outcome honest: a transaction is retried only when it surely did not apply
+// (never sent, or answered not_leader, unavailable or busy); a connection that breaks after the
+// transaction left makes the outcome unknown, and that is what the caller gets. A read changes
+// nothing, so a lost answer is asked again elsewhere.
+//
+// Until its deadline a call tries every member in turn: a member that is down (unreachable),
+// paused or partitioned (no handshake within connect_timeout) costs one bound, not the deadline.
+// Only the group refusing the client in its handshake (wrong group, token or protocol) ends a call
+// early. docs/operations.md, "The client's retries".
 //
 // One request at a time per Client (it owns one connection per member). Suspends.
 #pragma once
@@ -19,6 +25,15 @@
 namespace quire::engine {
 
 struct ClientOptions {
+  // Connect and handshake with one member. Shorter than the group's election timeout (300 ms at
+  // the default tick), so a paused or cut-off member costs less than electing a new leader.
+  Duration connect_timeout = Duration::milliseconds(250);
+  // How long a read or status request waits for its answer at one member before it is asked
+  // again, beyond the time the read itself may wait (Read.wait_ms). Longer than the connect
+  // bound: a member that answered its handshake is running, and a read there may be doing read
+  // repair or a quorum round under load.
+  Duration read_attempt_timeout = Duration::seconds(1);
+  // How long a transaction waits for its answer; past it the outcome is unknown.
   Duration attempt_timeout = Duration::seconds(5);
   Duration retry_delay = Duration::milliseconds(20);
 };
@@ -30,14 +45,15 @@ class Client {
   ~Client();
 
   // Sends `request` to `member` once and waits for its answer. Errors: unknown_outcome (the
-  // connection broke after the request was sent, or the answer is late), refused / closed /
-  // timeout (it was never sent).
+  // connection broke after the request was sent, or the answer is late), refused (the member's
+  // handshake turned the client away) / unreachable / closed / timeout (it was never sent).
   Result<wire::ClientResponse> call_once(const io::Address& member, wire::ClientRequest request);
   // Sends `request` to the leader, following redirects and retrying what surely did not apply,
   // until `deadline`. The answer is the first definite one (ok, condition_failed, invalid,
   // timeout, unknown). Errors: unknown_outcome (as above; transactions only: a read whose answer
-  // was lost is asked again), unavailable (no definite answer by the deadline, and nothing was
-  // ever possibly applied).
+  // was lost is asked again), refused (the group refused the client), unavailable (no definite
+  // answer by the deadline, and nothing was ever possibly applied; the message names what each
+  // member last answered).
   Result<wire::ClientResponse> call(wire::ClientRequest request, Instant deadline);
   // As call(), at one member, for reads that any member serves.
   Result<wire::ClientResponse> call_member(const io::Address& member, wire::ClientRequest request,
@@ -49,12 +65,17 @@ class Client {
   Result<io::Connection*> connection_to(const io::Address& member);
   void forget(const io::Address& member);
   void guess_leader(const std::string& address);
+  void next_member();
+  // Keeps what `member` answered last, for the unavailable message.
+  void note_answer(const io::Address& member, std::string answer);
+  std::string answers_text() const;
 
   io::Runtime& runtime_;
   GroupIdentity group_;
   std::vector<io::Address> members_;
   ClientOptions options_;
   std::map<std::string, std::unique_ptr<io::Connection>> connections_;
+  std::map<std::string, std::string> last_answers_;  // Of the current call, by member address.
   size_t leader_guess_ = 0;
   uint64_t next_request_ = 1;
 };

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "engine/codec.h"
+#include "engine/member_list.h"
 #include "io/base/text.h"
 
 namespace quire::engine {
@@ -37,6 +38,7 @@ Transport::Transport(io::Runtime& runtime, NodeId self, GroupIdentity group,
       self_(self),
       group_(std::move(group)),
       members_(std::move(members)),
+      members_digest_(member_list_digest(members_)),
       handlers_(std::move(handlers)),
       options_(options),
       stop_requested_(runtime),
@@ -157,6 +159,14 @@ void Transport::serve_connection(io::Connection& connection) {
     (void)refuse(connection, concat("node ", peer, " is not a member of '", group_.name, "'"));
     return;
   }
+  if (is_member && hello.members_digest() != members_digest_) {
+    // Members with different lists would count different majorities.
+    (void)refuse(connection,
+                 concat("member list differs: member ", self_, " has ", member_list_text(members_),
+                        " (digest ", hex64(members_digest_), "), member ", peer, " has digest ",
+                        hex64(hello.members_digest())));
+    return;
+  }
   if (!is_member && hello.peer() != wire::Hello::CLIENT) {
     (void)refuse(connection, "unknown kind of peer");
     return;
@@ -225,6 +235,7 @@ Result<std::unique_ptr<io::Connection>> Transport::dial(NodeId member, Instant d
   hello.mutable_hello()->set_protocol_version(protocol_version);
   hello.mutable_hello()->set_peer(wire::Hello::MEMBER);
   hello.mutable_hello()->set_node(self_.value());
+  hello.mutable_hello()->set_members_digest(members_digest_);
   QUIRE_TRY(send_frame(*connection, hello));
   const Instant handshake_deadline =
       std::min(deadline, runtime_.now() + options_.handshake_timeout);

@@ -1,7 +1,8 @@
 // Transport: the connections of one member. It listens for members and clients, keeps one
 // outgoing link to every other member, and speaks the handshake that keeps groups apart: a Hello
-// naming the group, its token and the peer; a member of another group, or a stranger, is refused
-// with a reason and the connection closes. See docs/wire.md.
+// naming the group, its token and the peer (and, from a member, the digest of its member list); a
+// member of another group, a member with another member list, or a stranger, is refused with a
+// reason and the connection closes. See docs/format.md, "The wire".
 //
 // Protocol messages are one-way and lossy by design: send() queues a frame for its peer's link
 // and drops it when that queue is full (bounded in frames and bytes), since the protocol retries
@@ -80,7 +81,8 @@ class Transport {
   // Queues a protocol message for its peer's link; drops it if the queue is full. Never suspends.
   void send(const core::Envelope& envelope);
   // A request/response exchange with `peer` on a connection of its own. Suspends.
-  // Errors: refused, timeout, closed, corruption (a bad answer).
+  // Errors: refused (the peer's handshake turned us away), unreachable, timeout, closed,
+  // corruption (a bad answer).
   Result<wire::BulkResponse> bulk(NodeId peer, const wire::BulkRequest& request, Instant deadline);
 
   const TransportStats& stats() const { return stats_; }
@@ -102,6 +104,7 @@ class Transport {
   NodeId self_;
   GroupIdentity group_;
   std::vector<MemberAddress> members_;
+  uint64_t members_digest_;  // Sent in every hello; a member hello with another is refused.
   Handlers handlers_;
   TransportOptions options_;
   std::unique_ptr<io::Listener> listener_;

@@ -86,6 +86,14 @@ struct Operation {
   // which becomes every written key's version. Absent: not known; versions are then unchecked.
   // Ignored on failed, unknown and condition-failed operations (they wrote nothing known).
   std::optional<CommitCounter> commit_counter;
+
+  // With Outcome::failed: the client gave up (no member answered definitely before its
+  // deadline), rather than a member refusing the request definitely.
+  bool gave_up = false;
+  // The members this client could reach for the whole operation, as the simulator saw it (up,
+  // running, no link between them blocked, nothing changed in between). The availability checker
+  // reads it; other recorders leave it empty.
+  std::vector<NodeId> reachable_throughout;
 };
 
 using History = std::vector<Operation>;

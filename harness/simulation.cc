@@ -1,5 +1,6 @@
 #include "harness/simulation.h"
 
+#include "harness/availability.h"
 #include "harness/cluster.h"
 #include "harness/commit_safety.h"
 #include "harness/convergence.h"
@@ -59,6 +60,38 @@ bool recovered(SimCluster& cluster, Instant healed, std::string* why) {
     }
   }
   return true;
+}
+
+// The liveness bound after the heal: the spec's base (for a leader, every member joined and a
+// probe write) plus what the members must still do, which grows with the run (docs/harness.md,
+// "Checkers"): two scrub passes over the largest journal (one may be under way at the heal; a
+// whole one must begin after it), and a resync of the commit points the furthest-behind member
+// lacks.
+Duration liveness_bound_after_heal(SimCluster& cluster, const ClusterSpec& spec) {
+  const engine::NodeConfig config = cluster.member_config(NodeId(1));
+  uint64_t journal_bytes_max = 0;
+  CommitCounter newest;
+  CommitCounter oldest = CommitCounter(UINT64_MAX);
+  for (NodeId member : cluster.member_ids()) {
+    const engine::Node* node = cluster.node(member);
+    if (node == nullptr || node->journal() == nullptr) continue;
+    const store::RootBlock& root = node->journal()->root();
+    journal_bytes_max = std::max(journal_bytes_max, root.end_offset);
+    newest = std::max(newest, root.commit_counter);
+    oldest = std::min(oldest, root.commit_counter);
+  }
+  Duration bound = spec.liveness_bound;
+  if (config.scrub_bytes_per_second > 0) {
+    const Duration pass = std::max(config.scrub_pass_target,
+                                   Duration::milliseconds(static_cast<int64_t>(
+                                       journal_bytes_max * 1000 / config.scrub_bytes_per_second)));
+    bound = bound + pass * 2;
+  }
+  if (oldest < newest) {
+    bound = bound + liveness_resync_per_commit_point *
+                        static_cast<int64_t>(newest.value() - oldest.value());
+  }
+  return bound;
 }
 
 // Keeps at most a few findings per checker and kind, and says how many more there were.
@@ -138,17 +171,16 @@ SimulationReport run_simulation(const ClusterSpec& spec, const SimulationOptions
   bool probe_committed = false;
   workload.start_probe(&probe_committed);
   std::string why;
-  const bool live =
-      world.run_until([&] { return probe_committed && recovered(cluster, heal_at, &why); },
-                      heal_at + spec.liveness_bound);
+  const Duration bound = liveness_bound_after_heal(cluster, spec);
+  const bool live = world.run_until(
+      [&] { return probe_committed && recovered(cluster, heal_at, &why); }, heal_at + bound);
   if (live) {
     report.recovered = world.now();
   } else {
     recovered(cluster, heal_at, &why);
-    Finding finding{
-        "liveness", FindingKind::liveness,
-        concat("not recovered ", spec.liveness_bound.ms() / 1000,
-               "s after the faults healed: ", probe_committed ? "" : "no write commits; ", why)};
+    Finding finding{"liveness", FindingKind::liveness,
+                    concat("not recovered ", bound.ms() / 1000, "s after the faults healed: ",
+                           probe_committed ? "" : "no write commits; ", why)};
     (spec.over_budget ? report.notes : report.findings).push_back(std::move(finding));
   }
   world.run_for(Duration::milliseconds(200));
@@ -164,6 +196,9 @@ SimulationReport run_simulation(const ClusterSpec& spec, const SimulationOptions
   // The checkers.
   Findings strict = check_commit_safety(cluster.observations());
   Findings relaxed;  // Only notes when over budget.
+  for (Finding& finding : check_availability(workload.history(), cluster.observations())) {
+    relaxed.push_back(std::move(finding));
+  }
   const LinearizabilityReport linearizability =
       check_linearizability(workload.history(), options.linearizability_budget);
   report.linearizability = linearizability.verdict;

@@ -19,6 +19,10 @@
 
 namespace quire::harness {
 
+// What the liveness bound allows per commit point that the furthest-behind member must resync
+// after the heal (a fetch, a replay and a sync of one HALog, with room to spare).
+inline constexpr Duration liveness_resync_per_commit_point = Duration::milliseconds(20);
+
 struct SimulationOptions {
   sim::TraceOptions trace;
   // Keep the history and observations in the report (for the timeline).

@@ -117,6 +117,7 @@ class ClientSession {
     if (!response.ok()) {
       operation.outcome =
           response.code() == ErrorCode::unknown_outcome ? Outcome::unknown : Outcome::failed;
+      operation.gave_up = operation.outcome == Outcome::failed;
       return;
     }
     switch (response->outcome()) {
@@ -241,8 +242,25 @@ const Operation* Workload::operation(uint64_t trace_id) const {
   return found != history_.end() && found->id == trace_id ? &*found : nullptr;
 }
 
+Workload::ReachWitness Workload::witness_reach(size_t client_node) const {
+  const sim::World& world = cluster_.world();
+  ReachWitness witness{world.reach_changes(), {}};
+  for (NodeId member : cluster_.member_ids()) {
+    if (world.reaches(client_node, cluster_.world_index(member))) witness.members.push_back(member);
+  }
+  return witness;
+}
+
+void Workload::settle_reach(Operation& recorded, const ReachWitness& witness) const {
+  if (cluster_.world().reach_changes() == witness.changes) {
+    recorded.reachable_throughout = witness.members;
+  }
+}
+
 void Workload::run_client(io::Runtime& runtime, uint32_t client, Instant stop_at) {
   ClientSession session(runtime, cluster_, client);
+  const size_t client_node = cluster_.world().find_node(concat("c", client));
+  QUIRE_ASSERT(client_node < cluster_.world().node_count());
   const WorkloadMix& mix = cluster_.spec().workload;
   Rng& rng = runtime.rng();
   const std::vector<io::Address> members = cluster_.member_addresses();
@@ -315,11 +333,13 @@ void Workload::run_client(io::Runtime& runtime, uint32_t client, Instant stop_at
     history_.push_back(operation);
     in_flight_.push_back(index);
     counts_.issued++;
+    const ReachWitness witness = witness_reach(client_node);
     auto response = session.client().call(session.request_for(operation, wire::Read::LINEARIZABLE),
                                           runtime.now() + operation_timeout);
     std::erase(in_flight_, index);
     Operation& recorded = history_[index];
     session.settle(recorded, response);
+    settle_reach(recorded, witness);
     switch (recorded.outcome) {
       case Outcome::ok:
         counts_.ok++;

@@ -57,6 +57,14 @@ class Workload {
 
  private:
   void run_client(io::Runtime& runtime, uint32_t client, Instant stop_at);
+  // The members `client_node` reaches now, and the world's count of reach changes.
+  struct ReachWitness {
+    uint64_t changes = 0;
+    std::vector<NodeId> members;
+  };
+  ReachWitness witness_reach(size_t client_node) const;
+  // Fills recorded.reachable_throughout if nothing that cuts nodes off changed since `witness`.
+  void settle_reach(Operation& recorded, const ReachWitness& witness) const;
 
   SimCluster& cluster_;
   History history_;

@@ -57,7 +57,7 @@ class Network {
   virtual ~Network() = default;
   // Errors: already_exists (port in use), invalid_argument.
   virtual Result<std::unique_ptr<Listener>> listen(const Address& address) = 0;
-  // Errors: refused (nobody listens), timeout (no answer by `deadline`), closed.
+  // Errors: unreachable (nobody listens, no route), timeout (no answer by `deadline`), closed.
   virtual Result<std::unique_ptr<Connection>> connect(const Address& address, Instant deadline) = 0;
 };
 

@@ -171,7 +171,7 @@ class SimNetwork : public io::Network {
     World& world = fabric_.world();
     const size_t target = world.find_node(address.host);
     if (target == world.node_count()) {
-      return Error(ErrorCode::refused, concat("unknown host ", address.host));
+      return Error(ErrorCode::unreachable, concat("unknown host ", address.host));
     }
     runtime_.trace(concat("net connect ", address.to_string()));
     // The handshake cannot cross a blocked link in either direction: the SYN is retried until
@@ -187,13 +187,13 @@ class SimNetwork : public io::Network {
     SimListener* listener = fabric_.listener(target, address.port);
     if (listener == nullptr) {
       runtime_.sleep_for(fabric_.draw_latency());
-      return Error(ErrorCode::refused, concat("nobody listens on ", address.to_string()));
+      return Error(ErrorCode::unreachable, concat("nobody listens on ", address.to_string()));
     }
     std::shared_ptr<ConnectionState> state = fabric_.open_connection(node_, target);
     auto client = std::make_unique<SimConnection>(fabric_, runtime_, state, 0);
     if (!listener->enqueue(state)) {
       fabric_.break_connection(*state, "backlog full");
-      return Error(ErrorCode::refused, concat("backlog of ", address.to_string(), " is full"));
+      return Error(ErrorCode::unreachable, concat("backlog of ", address.to_string(), " is full"));
     }
     runtime_.sleep_for(fabric_.draw_latency());
     if (state->broken) {

@@ -87,6 +87,7 @@ void World::start(size_t node) {
   Node& target = *nodes_[node];
   QUIRE_ASSERT(target.process == nullptr);
   target.generation++;
+  reach_changes_++;
   target.process = std::make_unique<SimRuntime>(*this, node, target.generation, target.disk_image,
                                                 target.disk_model);
   trace_event(node, concat("process start generation ", target.generation));
@@ -100,6 +101,7 @@ void World::crash(size_t node) {
   QUIRE_ASSERT(running_node_ == world_node);  // Never from inside the node's own fibers.
   Node& target = *nodes_[node];
   if (target.process == nullptr) return;
+  reach_changes_++;
   running_node_ = node;
   target.process->scheduler().kill_all();
   target.process.reset();
@@ -120,6 +122,7 @@ void World::pause(size_t node, Duration duration) {
   QUIRE_ASSERT(duration >= Duration());
   Node& target = *nodes_[node];
   target.paused_until = std::max(target.paused_until, now_ + duration);
+  reach_changes_++;
   // Makes time reach the end of the pause even if nothing else is scheduled.
   schedule(
       target.paused_until, [] {}, world_node, 0);
@@ -144,6 +147,11 @@ void World::set_wall_clock_offset(size_t node, Duration offset) {
 
 bool World::is_up(size_t node) const {
   return nodes_.at(node)->process != nullptr;
+}
+
+bool World::reaches(size_t from, size_t to) const {
+  return is_up(from) && is_up(to) && !is_paused(from) && !is_paused(to) &&
+         !fabric_->blocked(from, to) && !fabric_->blocked(to, from);
 }
 
 bool World::is_paused(size_t node) const {
@@ -189,16 +197,19 @@ int64_t World::wall_clock_ns(size_t node) const {
 }
 
 void World::block_link(size_t from, size_t to) {
+  reach_changes_++;
   fabric_->set_blocked(from, to, true);
   trace_event(world_node, concat("net block ", node_name(from), "->", node_name(to)));
 }
 
 void World::unblock_link(size_t from, size_t to) {
+  reach_changes_++;
   fabric_->set_blocked(from, to, false);
   trace_event(world_node, concat("net unblock ", node_name(from), "->", node_name(to)));
 }
 
 void World::partition(const std::vector<std::vector<size_t>>& groups) {
+  reach_changes_++;
   std::vector<size_t> group_of(nodes_.size(), SIZE_MAX);
   for (size_t group = 0; group < groups.size(); group++) {
     for (size_t node : groups[group])
@@ -220,6 +231,7 @@ void World::partition(const std::vector<std::vector<size_t>>& groups) {
 }
 
 void World::isolate(size_t node) {
+  reach_changes_++;
   for (size_t other = 0; other < nodes_.size(); other++) {
     if (other == node) continue;
     fabric_->set_blocked(node, other, true);
@@ -229,21 +241,25 @@ void World::isolate(size_t node) {
 }
 
 void World::heal_network() {
+  reach_changes_++;
   fabric_->heal();
   trace_event(world_node, "net heal");
 }
 
 void World::clog_link(size_t from, size_t to, Duration duration) {
+  reach_changes_++;
   fabric_->clog(from, to, now_ + duration);
   trace_event(world_node, concat("net clog ", node_name(from), "->", node_name(to), " for ",
                                  duration.ms(), "ms"));
 }
 
 size_t World::reset_connections(size_t node) {
+  reach_changes_++;
   return fabric_->reset_node(node);
 }
 
 bool World::reset_random_connection() {
+  reach_changes_++;
   return fabric_->reset_random();
 }
 

@@ -90,7 +90,13 @@ class World {
   bool is_up(size_t node) const;
   bool is_paused(size_t node) const;
   uint64_t generation(size_t node) const;  // Starts so far.
-  io::Runtime* runtime(size_t node);       // Null while down.
+  // Whether `from` and `to` can talk now: both up and running, no link between them blocked.
+  bool reaches(size_t from, size_t to) const;
+  // Counts every change that may cut one node off from another (a crash, start or pause, a link
+  // blocked, clogged or unblocked, connections reset). Equal at two instants: what reaches()
+  // said at the first held all along (the availability checker's witness, docs/harness.md).
+  uint64_t reach_changes() const { return reach_changes_; }
+  io::Runtime* runtime(size_t node);  // Null while down.
   DiskImage& disk_image(size_t node);
   DiskModel& disk_model(size_t node);
 
@@ -171,6 +177,7 @@ class World {
   std::unordered_map<EventId, PendingEvent> pending_;  // Looked up by id only: deterministic.
   uint64_t next_sequence_ = 1;
   uint64_t steps_ = 0;
+  uint64_t reach_changes_ = 0;
   bool divergence_planted_ = false;
   std::vector<uint64_t> ready_counts_;  // run_one_fiber's scratch, by node index.
   size_t running_node_;                 // The node whose fiber runs now, or world_node.

@@ -227,5 +227,8 @@ inline constexpr std::string_view quorum_state_file_name = "quorum_state";
 // and started empty, and has not yet rebuilt from a leader. While it exists the member neither
 // votes nor campaigns (docs/protocol.md, "Catch-up"); the rebuild removes it.
 inline constexpr std::string_view journal_lost_marker_file_name = "journal.lost";
+// The member list this data directory was first started with (engine/member_list.h; text,
+// docs/format.md "The member list file"). A start with another list is refused.
+inline constexpr std::string_view member_list_file_name = "members";
 
 }  // namespace quire::store::format

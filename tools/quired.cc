@@ -305,6 +305,26 @@ Status block_stop_signals() {
   return ok_status();
 }
 
+// Logs handshakes refused either way (a foreign group, a wrong token, a member list that differs),
+// at most one line a second, until `node_ended`: a misconfigured peer is visible in both members'
+// logs without flooding them. Suspends.
+void report_refusals(io::Runtime& runtime, const engine::Node& node, NodeId self,
+                     const bool& node_ended) {
+  uint64_t reported = 0;
+  Instant next_check = runtime.now();
+  while (!node_ended) {
+    runtime.sleep_for(Duration::milliseconds(100));
+    if (runtime.now() < next_check || node.transport() == nullptr) continue;
+    next_check = runtime.now() + Duration::seconds(1);
+    const engine::TransportStats& stats = node.transport()->stats();
+    if (stats.handshakes_refused == reported) continue;
+    std::fprintf(stderr, "quired: member %u: %llu handshake(s) refused; last: %s\n", self.value(),
+                 static_cast<unsigned long long>(stats.handshakes_refused - reported),
+                 stats.last_refusal.c_str());
+    reported = stats.handshakes_refused;
+  }
+}
+
 // Runs the node on the runtime until a stop signal or a fatal error. The main fiber owns the
 // node and waits; the node runs in a fiber of its own so that main can hear the signal.
 Status run_node(io::real::RealRuntime& runtime, const engine::NodeConfig& config) {
@@ -327,6 +347,11 @@ Status run_node(io::real::RealRuntime& runtime, const engine::NodeConfig& config
       node_ended = true;
       wake.set();
     });
+    io::Event watcher_done(runtime);
+    runtime.spawn("refusals", [&] {
+      report_refusals(runtime, node, config.self, node_ended);
+      watcher_done.set();
+    });
     bool stop_sent = false;
     while (!node_ended) {
       wake.wait();
@@ -338,6 +363,7 @@ Status run_node(io::real::RealRuntime& runtime, const engine::NodeConfig& config
         stop_sent = true;
       }
     }
+    watcher_done.wait();
   });
   if (main_result != 0 && outcome.ok()) {
     return Error(ErrorCode::io_error, "the event loop ended before the node stopped");

@@ -20,13 +20,14 @@ namespace quire {
 
 enum class PlantedBug : uint8_t {
   none,
-  linearizable_read_stale,  // A leader answers a linearizable read one commit point behind.
-  acknowledged_at_seal,     // A client hears OK when its write set is sealed, not committed.
-  local_read_below_min,     // A local read does not wait for its minimum commit counter.
-  vote_counted_twice,       // The leader counts each YES twice when deciding to commit.
-  scrub_trusts_header,      // The scrubber accepts a block whose header parses, unverified.
-  snapshot_byte_altered,    // The snapshot writer alters a byte after verifying it.
-  resync_never_starts,      // A follower behind the leader never starts a resync.
+  linearizable_read_stale,         // A leader answers a linearizable read one commit point behind.
+  acknowledged_at_seal,            // A client hears OK when its write set is sealed, not committed.
+  local_read_below_min,            // A local read does not wait for its minimum commit counter.
+  vote_counted_twice,              // The leader counts each YES twice when deciding to commit.
+  scrub_trusts_header,             // The scrubber accepts a block whose header parses, unverified.
+  snapshot_byte_altered,           // The snapshot writer alters a byte after verifying it.
+  resync_never_starts,             // A follower behind the leader never starts a resync.
+  client_gives_up_on_unreachable,  // A client ends its call at a member that is down.
 };
 
 struct PlantedBugInfo {
@@ -43,6 +44,7 @@ inline constexpr PlantedBugInfo planted_bugs[] = {
     {PlantedBug::scrub_trusts_header, "scrub_trusts_header", "convergence"},
     {PlantedBug::snapshot_byte_altered, "snapshot_byte_altered", "snapshot"},
     {PlantedBug::resync_never_starts, "resync_never_starts", "liveness"},
+    {PlantedBug::client_gives_up_on_unreachable, "client_gives_up_on_unreachable", "availability"},
 };
 
 // The bug named `name`, or nullptr.

@@ -24,6 +24,8 @@ const char* error_code_name(ErrorCode code) {
       return "closed";
     case ErrorCode::refused:
       return "refused";
+    case ErrorCode::unreachable:
+      return "unreachable";
     case ErrorCode::not_leader:
       return "not_leader";
     case ErrorCode::stale_term:

@@ -23,7 +23,10 @@ enum class ErrorCode : uint8_t {
   no_space,           // The disk is full.
   timeout,            // A deadline passed.
   closed,             // The connection or the object was closed, or its node is going down.
-  refused,            // The peer refused the connection or handshake (wrong group, no listener).
+  refused,            // The member refused us in its handshake (wrong group, token, protocol,
+                      // member list): final, no retry mends it.
+  unreachable,        // Nobody listens at that address (connection refused, no route, reset
+                      // during connect): the member is down; try another.
   not_leader,         // A write or linearizable read reached a member that is not the leader.
   stale_term,         // A message or a request carries a term older than the receiver's.
   busy,               // A bounded queue is full: back off and retry.

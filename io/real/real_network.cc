@@ -40,7 +40,7 @@ Error connect_error(int error_number, std::string_view peer) {
     case ENETUNREACH:
     case EHOSTUNREACH:
     case ECONNRESET:
-      return Error(ErrorCode::refused, message);
+      return Error(ErrorCode::unreachable, message);
     case ETIMEDOUT:
       return Error(ErrorCode::timeout, message);
     default:

@@ -15,109 +15,13 @@
 #include "sim/world.h"
 #include "store/format.h"
 #include "store/journal_file.h"
+#include "tests/engine/sim_cluster.h"
 #include "tests/printers.h"
 
 namespace quire::engine {
 namespace {
 
-constexpr uint16_t port = 7000;
-// Each node has a disk of its own and the journal at the root of its data directory.
-const std::string journal_path(store::format::journal_file_name);
-
-NodeConfig member_config(uint32_t self, uint32_t member_count) {
-  NodeConfig config;
-  config.self = NodeId(self);
-  config.group = GroupIdentity{"test-group", 0x5eed};
-  for (uint32_t id = 1; id <= member_count; id++) {
-    config.members.push_back(MemberAddress{NodeId(id), io::Address{concat("n", id), port}});
-  }
-  config.journal.write_cache_block_size_bytes = 64 * 1024;
-  return config;
-}
-
-struct Cluster {
-  // Declared before the world: the world's destruction unwinds the nodes, which touch these.
-  std::map<std::string, Node*> nodes;  // While running.
-  std::vector<std::string> exits;
-  sim::World world;
-
-  explicit Cluster(uint64_t seed, uint32_t member_count = 3,
-                   std::function<void(NodeConfig&)> tune = {})
-      : world(sim::WorldOptions{.seed = seed}) {
-    for (uint32_t id = 1; id <= member_count; id++) {
-      const std::string name = concat("n", id);
-      NodeConfig config = member_config(id, member_count);
-      if (tune) tune(config);
-      world.add_node(name, [this, config, name](io::Runtime& runtime) {
-        Node node(runtime, config);
-        nodes[name] = &node;
-        struct Forget {
-          std::map<std::string, Node*>& nodes;
-          std::string name;
-          ~Forget() { nodes.erase(name); }
-        } forget{nodes, name};
-        const Status outcome = node.run();
-        exits.push_back(concat(name, ": ", outcome.ok() ? "ok" : outcome.error().to_string()));
-      });
-      world.start(id - 1);
-    }
-  }
-
-  std::vector<io::Address> addresses() const {
-    std::vector<io::Address> out;
-    for (uint32_t id = 1; id <= 3; id++)
-      out.push_back(io::Address{concat("n", id), port});
-    return out;
-  }
-
-  // Runs `body` as the main of a new client node until it returns (or the deadline).
-  bool run_client(const std::string& name, std::function<void(io::Runtime&)> body,
-                  Duration limit = Duration::seconds(120)) {
-    bool done = false;
-    const size_t node = world.add_node(name, [&done, body](io::Runtime& runtime) {
-      body(runtime);
-      done = true;
-    });
-    world.start(node);
-    return world.run_until([&] { return done; }, world.now() + limit);
-  }
-};
-
-wire::ClientRequest put(const std::string& key, const std::string& value) {
-  wire::ClientRequest request;
-  wire::Operation* operation = request.mutable_transaction()->add_operations();
-  operation->set_key(key);
-  operation->set_put(value);
-  return request;
-}
-
-wire::ClientRequest read_linearizable(const std::string& key) {
-  wire::ClientRequest request;
-  request.mutable_read()->set_consistency(wire::Read::LINEARIZABLE);
-  request.mutable_read()->add_keys(key);
-  return request;
-}
-
-wire::ClientRequest read_local(const std::string& key) {
-  wire::ClientRequest request;
-  request.mutable_read()->set_consistency(wire::Read::LOCAL);
-  request.mutable_read()->add_keys(key);
-  return request;
-}
-
-core::ReplicaStatus status_of(Cluster& cluster, const std::string& name) {
-  const auto found = cluster.nodes.find(name);
-  QUIRE_ASSERT(found != cluster.nodes.end() && found->second->driver() != nullptr);
-  return found->second->driver()->replica().status();
-}
-
-std::string leader_name(Cluster& cluster) {
-  for (const auto& [name, node] : cluster.nodes) {
-    if (node->driver() != nullptr && node->driver()->replica().status().role == core::Role::leader)
-      return name;
-  }
-  return {};
-}
+using namespace sim_cluster;  // NOLINT: this folder's test support.
 
 // Where node `name`'s journal holds the first copy of `marker`, at rest.
 std::optional<uint64_t> find_in_journal(Cluster& cluster, const std::string& name,
@@ -304,8 +208,9 @@ Result<wire::ClientResponse> ask_once(Cluster& cluster, const std::string& clien
                                       Duration attempt_timeout = Duration::seconds(5)) {
   std::optional<Result<wire::ClientResponse>> answer;
   const bool finished = cluster.run_client(client, [&](io::Runtime& runtime) {
-    Client caller(runtime, test_group, cluster.addresses(),
-                  ClientOptions{.attempt_timeout = attempt_timeout});
+    Client caller(
+        runtime, test_group, cluster.addresses(),
+        ClientOptions{.read_attempt_timeout = attempt_timeout, .attempt_timeout = attempt_timeout});
     answer = caller.call_once(io::Address{member, port}, request);
   });
   if (!finished || !answer) return Error(ErrorCode::timeout, "the client did not finish");

@@ -657,7 +657,7 @@ void check_network_connect_refused(io::Runtime& runtime, const NetworkSetup& set
   listener->reset();
   auto connection = runtime.network().connect(address, after(runtime, patience));
   ASSERT_FALSE(connection.ok());
-  EXPECT_EQ(connection.code(), ErrorCode::refused) << connection.error().to_string();
+  EXPECT_EQ(connection.code(), ErrorCode::unreachable) << connection.error().to_string();
 }
 
 void check_network_receive_timeout(io::Runtime& runtime, const NetworkSetup& setup) {
