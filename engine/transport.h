@@ -1,7 +1,7 @@
 // Transport: the connections of one member. It listens for members and clients, keeps one
 // outgoing link to every other member, and speaks the handshake that keeps groups apart: a Hello
 // naming the group, its token and the peer; a member of another group, or a stranger, is refused
-// with a reason and the connection closes. See docs/wire.md.
+// with a reason and the connection closes. See docs/format.md, "The wire".
 //
 // Protocol messages are one-way and lossy by design: send() queues a frame for its peer's link
 // and drops it when that queue is full (bounded in frames and bytes), since the protocol retries
