@@ -398,7 +398,7 @@ Status ClientService::repair(const Error& error, uint64_t installs_before_read) 
     return Error(ErrorCode::unavailable, "this member's journal was rebuilt during the read");
   }
   // Nobody supplied a good copy: this member leaves the quorum and rebuilds (docs/protocol.md,
-  // "Read repair").
+  // "Catch-up", on read repair).
   driver_.post(core::DataDamaged{address->offset});
   return Error(ErrorCode::checksum_mismatch, concat("no member holds a good copy of the record at ",
                                                     address->offset, "; this member rebuilds"));

@@ -1,7 +1,7 @@
 // Codec: frames on the wire and the translation between the core's plain messages and the
 // protobuf schema (engine/wire/wire.proto). Protobuf stops here: nothing past the codec sees it.
 //
-// Frame layout (docs/wire.md), inside one io::Network frame:
+// Frame layout (docs/format.md, "The wire"), inside one io::Network frame:
 //   u32 magic "QWF1", u8 version (1), u8 zero, u16 zero, u64 XXH3 of the payload, payload
 //   (a serialized wire::Frame).
 // The XXH3 catches what TCP's checksum misses and what the simulator flips in flight; a frame

@@ -70,7 +70,7 @@ struct ClusterSpec {
   // interleaving: what quire-sim shrink tries, to take scheduler choices out of a failure).
   bool shuffle_fibers = true;
 
-  // Draws every parameter from `seed` (docs/harness.md, "Swarm").
+  // Draws every parameter from `seed` (docs/harness.md, "Swarm and budget").
   static ClusterSpec draw(uint64_t seed);
   // One line per parameter, for the head of a report.
   std::string describe() const;

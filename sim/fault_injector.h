@@ -1,6 +1,7 @@
 // FaultInjector: draws faults at random times for one run, within a budget, each kind on its own
 // switch (swarm testing: a seed turns some kinds on and others off). Every fault it injects is
-// undone before `heal_at`, so that a liveness check can demand recovery afterwards. Scheduled
+// undone by `heal_at`, so that a liveness check can demand recovery afterwards; clock drift and
+// damage at rest (rot, bad sectors) stay, for the cluster to live with and mend. Scheduled
 // faults (scenarios) call the World directly instead. See docs/io.md, "Faults".
 #pragma once
 

@@ -1,7 +1,7 @@
 // Node: one B+tree node in memory, and its record payload. Nodes on disk are immutable records;
 // an update copies the nodes on the path it changes (btree_update.h).
 //
-// Leaf payload (record kind leaf; docs/format.md, "B+tree nodes"):
+// Leaf payload (record kind leaf; docs/format.md, "B+tree"):
 //   u32 entry count, then per entry in strictly increasing key order:
 //   u16 key length, key, u64 version (the commit counter that last wrote the key), u8 tag, and
 //   tag 0 (inline): u32 length, value bytes;

@@ -1,4 +1,4 @@
-// quire-sim: the simulator driver (docs/simulation.md).
+// quire-sim: the simulator driver (docs/harness.md, "Running the simulator").
 //   quire-sim run --seed N [--nodes N] [--seconds S] [--faults swarm|all|none|kind,...]
 //                 [--over-budget] [--check-determinism] [--trace FILE]
 // Every parameter not given is drawn from the seed. Exit codes: 0 passed, 127 an assertion

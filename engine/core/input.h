@@ -80,7 +80,7 @@ struct RebuildFailed {
 
 // Committed bytes here fail their checksum and no peer supplied a good copy (read repair or the
 // scrubber asked every member): this member leaves the quorum and rebuilds (docs/protocol.md,
-// "Read repair").
+// "Catch-up", on read repair).
 struct DataDamaged {
   uint64_t offset = 0;
 };

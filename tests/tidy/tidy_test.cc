@@ -1,6 +1,7 @@
 // Goal: the tidy check passes on the tree and fails on every kind of violation it bans.
 // Method: run quire-tidy on the source root; then on a scratch tree with one planted violation
-// per rule, and check each is reported (a planted-bug test of the checker itself).
+// per rule, and check each is reported (a planted-bug test of the checker itself); the doc-link
+// rule gets a scratch tree of its own, with every form of reference the tree uses, good and bad.
 #include <gtest/gtest.h>
 
 #include <cstdio>
@@ -73,6 +74,59 @@ TEST(Tidy, EveryPlantedViolationIsReported) {
   EXPECT_EQ(outcome.output.find("store/e.cc:4"), std::string::npos) << outcome.output;
   EXPECT_EQ(outcome.output.find("io/real/k.cc"), std::string::npos) << outcome.output;
   EXPECT_EQ(outcome.output.find("engine/l.cc"), std::string::npos) << outcome.output;
+  fs::remove_all(root);
+}
+
+TEST(Tidy, EveryBrokenDocLinkIsReported) {
+  const fs::path root = fs::temp_directory_path() / "quire-tidy-doc-test";
+  fs::remove_all(root);
+  write(root / "docs/guide.md",
+        "# Guide\n\n## Disk\n\n### Root blocks (128 bytes)\n\n```sh\n# Not a heading\n```\n"
+        "## Commit order, crashes and recovery\n");
+  // Good: every form, a list, a name wrapped onto the next comment line, a heading's name
+  // without its "(...)", a path inside backticks.
+  write(root / "engine/good.h",
+        "// See docs/guide.md. docs/guide.md, \"Disk\"; docs/guide.md \"Disk\".\n"
+        "// docs/guide.md(\"Disk\") and docs/guide.md (\"Root blocks\").\n"
+        "// docs/guide.md, \"Disk\", \"Guide\" and \"Root blocks (128 bytes)\".\n"
+        "// (docs/guide.md, \"Commit\n// order, crashes and recovery\").\n");
+  write(root / "README.md", "See `docs/guide.md`, \"Disk\", and `docs/guide.md`.\n");
+  write(root / "scripts/run", "#!/bin/sh\n# docs/guide.md, \"Guide\"\n");
+  // Bad: a missing file, a missing section, a fenced "heading", a late name in a list, a wrapped
+  // name that does not match, in code, CMake, a script without an extension and markdown.
+  write(root / "engine/bad.h",
+        "// docs/wire.md describes it.\n// See docs/guide.md, \"Faults\".\n");
+  write(root / "sim/CMakeLists.txt", "# docs/guide.md, \"Not a heading\"\n");
+  write(root / "sim/bad.cc", "// docs/guide.md, \"Disk\", \"Guide\" and \"Trace\".\n");
+  write(root / "tools/bad.sh", "# (docs/guide.md, \"Commit\n# order and recovery\")\n");
+  write(root / ".ci/run", "#!/bin/sh\n# docs/simulation.md\n");
+  write(root / "docs/other.md", "# Other\n\nSee docs/guide.md, \"Root\".\n");
+  // Not references: a longer path, a name glued to the quote of a C string.
+  write(root / "harness/h.cc",
+        "const char* a = \"build/docs/none.md\"; const char* b = \"docs/guide.md\", \"x\";\n");
+  // A build tree is not searched.
+  write(root / "build/CMakeCache.txt", "");
+  write(root / "build/x.cc", "// docs/absent.md\n");
+  const Outcome outcome = run_tidy(root);
+  EXPECT_EQ(outcome.exit_code, 1);
+  for (const char* expected : {
+           "engine/bad.h:1: doc-link: docs/wire.md does not exist",
+           "engine/bad.h:2: doc-link: docs/guide.md has no heading \"Faults\"",
+           "sim/CMakeLists.txt:1: doc-link: docs/guide.md has no heading \"Not a heading\"",
+           "sim/bad.cc:1: doc-link: docs/guide.md has no heading \"Trace\"",
+           "tools/bad.sh:1: doc-link: docs/guide.md has no heading \"Commit order and recovery\"",
+           ".ci/run:2: doc-link: docs/simulation.md does not exist",
+           "docs/other.md:3: doc-link: docs/guide.md has no heading \"Root\"",
+       }) {
+    EXPECT_NE(outcome.output.find(expected), std::string::npos) << expected << "\n"
+                                                                << outcome.output;
+  }
+  for (const char* absent :
+       {"engine/good.h", "README.md", "scripts/run", "harness/h.cc", "build/x.cc",
+        "sim/bad.cc:1: doc-link: docs/guide.md has no heading \"Disk\"", "\"Guide\""}) {
+    EXPECT_EQ(outcome.output.find(absent), std::string::npos) << absent << "\n" << outcome.output;
+  }
+  EXPECT_NE(outcome.output.find(" 7 findings"), std::string::npos) << outcome.output;
   fs::remove_all(root);
 }
 
