@@ -40,19 +40,24 @@ ClusterSpec ClusterSpec::draw(uint64_t seed) {
 
 std::string ClusterSpec::describe() const {
   const WorkloadMix& mix = workload;
-  return concat("  members ", member_count, ", clients ", client_count, ", duration ",
-                duration.ms() / 1000, "s, liveness bound ", liveness_bound.ms() / 1000, "s\n",
-                "  timing: tick ", tick_interval.ms(), "ms, heartbeat ", heartbeat_interval_ticks,
-                " ticks, election ", election_timeout_ticks_min, "..", election_timeout_ticks_max,
-                " ticks, prepare timeout ", prepare_timeout_ticks, " ticks, HALog cap ",
-                halog_retention_count_max, ", block ", block_size_bytes / 1024, " KiB\n",
-                "  workload: reads ", mix.reads, " writes ", mix.writes, " cas ",
-                mix.compare_and_sets, " removes ", mix.removes, " transactions ", mix.transactions,
-                " local reads ", mix.local_reads, " historical reads ", mix.historical_reads,
-                ", keys ", mix.key_count, ", large values ", mix.large_value_percent,
-                "%, think <= ", mix.think_time_max.ms(), "ms\n", "  faults: ", faults.describe(),
-                over_budget ? " (OVER BUDGET)" : "", "\n",
-                shuffle_fibers ? "" : "  scheduler: FIFO, no shuffling\n");
+  std::string text =
+      concat("  members ", member_count, ", clients ", client_count, ", duration ",
+             duration.ms() / 1000, "s, liveness bound ", liveness_bound.ms() / 1000, "s\n",
+             "  timing: tick ", tick_interval.ms(), "ms, heartbeat ", heartbeat_interval_ticks,
+             " ticks, election ", election_timeout_ticks_min, "..", election_timeout_ticks_max,
+             " ticks, prepare timeout ", prepare_timeout_ticks, " ticks, HALog cap ",
+             halog_retention_count_max, ", block ", block_size_bytes / 1024, " KiB\n",
+             "  workload: reads ", mix.reads, " writes ", mix.writes, " cas ", mix.compare_and_sets,
+             " removes ", mix.removes, " transactions ", mix.transactions, " local reads ",
+             mix.local_reads, " historical reads ", mix.historical_reads, ", keys ", mix.key_count,
+             ", large values ", mix.large_value_percent, "%, think <= ", mix.think_time_max.ms(),
+             "ms\n", "  faults: ", faults.describe(), over_budget ? " (OVER BUDGET)" : "", "\n",
+             shuffle_fibers ? "" : "  scheduler: FIFO, no shuffling\n");
+  if (mix.fresh_client_per_operation) text += "  clients: a new client per operation\n";
+  if (write_stall_max > Duration()) {
+    text += concat("  write stall bound: ", write_stall_max.ms(), "ms\n");
+  }
+  return text;
 }
 
 }  // namespace quire::harness

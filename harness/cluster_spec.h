@@ -24,6 +24,10 @@ struct WorkloadMix {
   uint32_t key_count = 8;         // Small, so that operations contend.
   uint32_t large_value_percent = 2;  // Values of 20..200 KiB.
   Duration think_time_max = Duration::milliseconds(20);
+  // Each operation from a new engine::Client, as the CLI does (one process per command): its own
+  // first guess of the leader and fresh connections. Off: one long-lived client per session,
+  // which learns the leader once and keeps its connection.
+  bool fresh_client_per_operation = false;
 };
 
 // A fault at a virtual time, from a scenario file (harness/scenario.proto, Fault).
@@ -51,6 +55,9 @@ struct ClusterSpec {
   // Clients and faults run for `duration`; then faults heal and the liveness bound starts.
   Duration duration = Duration::seconds(60);
   Duration liveness_bound = Duration::seconds(30);
+  // While the clients run (from the first acknowledged write to the heal), no stretch without an
+  // acknowledged write may last longer than this: a liveness failure otherwise. Zero: unchecked.
+  Duration write_stall_max;
 
   // Engine timing.
   Duration tick_interval = Duration::milliseconds(10);

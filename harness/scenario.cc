@@ -90,6 +90,9 @@ Result<Scenario> parse_scenario(const std::string& text, const std::string& name
   if (cluster.liveness_bound_ms() != 0) {
     spec.liveness_bound = Duration::milliseconds(cluster.liveness_bound_ms());
   }
+  if (cluster.write_stall_max_ms() != 0) {
+    spec.write_stall_max = Duration::milliseconds(cluster.write_stall_max_ms());
+  }
   if (cluster.tick_ms() != 0) spec.tick_interval = Duration::milliseconds(cluster.tick_ms());
   keep_or_set(spec.heartbeat_interval_ticks, cluster.heartbeat_ticks());
   keep_or_set(spec.election_timeout_ticks_min, cluster.election_ticks_min());
@@ -113,6 +116,7 @@ Result<Scenario> parse_scenario(const std::string& text, const std::string& name
     if (workload.think_time_max_ms() != 0) {
       mix.think_time_max = Duration::milliseconds(workload.think_time_max_ms());
     }
+    mix.fresh_client_per_operation = workload.fresh_client_per_operation();
   }
   for (int index = 0; index < parsed.faults_size(); index++) {
     auto fault = fault_from(parsed.faults(index), spec.member_count, static_cast<size_t>(index));

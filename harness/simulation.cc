@@ -1,5 +1,9 @@
 #include "harness/simulation.h"
 
+#include <algorithm>
+#include <tuple>
+#include <utility>
+
 #include "harness/availability.h"
 #include "harness/cluster.h"
 #include "harness/commit_safety.h"
@@ -111,6 +115,33 @@ Findings capped(Findings found) {
   return kept;
 }
 
+// The longest stretch between consecutive acknowledged writes (a condition that failed is
+// acknowledged too: its write set committed) from the first acknowledgement to `until`, and when
+// it began. A stall with writes pending past `until` counts up to `until`.
+std::pair<Duration, Instant> longest_write_stall(const History& history, Instant until) {
+  std::vector<Instant> acknowledged;
+  bool pending_at_end = false;
+  for (const Operation& operation : history) {
+    if (operation.writes.empty() && operation.conditions.empty()) continue;
+    if (operation.outcome == Outcome::ok && operation.complete && *operation.complete <= until) {
+      acknowledged.push_back(*operation.complete);
+    } else if (operation.invoke < until) {
+      pending_at_end = pending_at_end || !operation.complete || *operation.complete > until;
+    }
+  }
+  std::sort(acknowledged.begin(), acknowledged.end());
+  if (acknowledged.empty()) return {Duration(), Instant()};
+  std::pair<Duration, Instant> longest{Duration(), acknowledged.front()};
+  for (size_t index = 1; index < acknowledged.size(); index++) {
+    const Duration gap = acknowledged[index] - acknowledged[index - 1];
+    if (gap > longest.first) longest = {gap, acknowledged[index - 1]};
+  }
+  if (pending_at_end && until - acknowledged.back() > longest.first) {
+    longest = {until - acknowledged.back(), acknowledged.back()};
+  }
+  return longest;
+}
+
 }  // namespace
 
 bool SimulationReport::failed_correctness() const {
@@ -142,6 +173,11 @@ std::string SimulationReport::summary() const {
                  recovered ? concat("recovered at ", sim::format_time(*recovered))
                            : std::string("did not recover"),
                  "; ended at ", sim::format_time(ended), "\n");
+  if (spec.write_stall_max > Duration()) {
+    text += concat("  longest stretch without an acknowledged write: ", longest_write_stall.ms(),
+                   "ms from ", sim::format_time(longest_write_stall_from), " (bound ",
+                   spec.write_stall_max.ms(), "ms)\n");
+  }
   text += concat("  trace: ", trace_events, " events, hash ", hex64(trace_hash), "\n");
   for (const Finding& finding : findings) {
     text += concat("  FAIL ", finding.checker, ": ", finding.message, "\n");
@@ -194,6 +230,17 @@ SimulationReport run_simulation(const ClusterSpec& spec, const SimulationOptions
   }
 
   // The checkers.
+  if (spec.write_stall_max > Duration()) {
+    std::tie(report.longest_write_stall, report.longest_write_stall_from) =
+        longest_write_stall(workload.history(), heal_at);
+    if (report.longest_write_stall > spec.write_stall_max) {
+      Finding finding{"stall", FindingKind::liveness,
+                      concat("no write acknowledged for ", report.longest_write_stall.ms(),
+                             "ms from ", sim::format_time(report.longest_write_stall_from),
+                             " while the clients ran (bound ", spec.write_stall_max.ms(), "ms)")};
+      (spec.over_budget ? report.notes : report.findings).push_back(std::move(finding));
+    }
+  }
   Findings strict = check_commit_safety(cluster.observations());
   Findings relaxed;  // Only notes when over budget.
   for (Finding& finding : check_availability(workload.history(), cluster.observations())) {

@@ -49,6 +49,10 @@ struct SimulationReport {
   Instant ended;
   Instant healed;
   std::optional<Instant> recovered;  // When the liveness condition first held.
+  // With ClusterSpec::write_stall_max: the longest stretch without an acknowledged write while
+  // the clients ran, and when it began.
+  Duration longest_write_stall;
+  Instant longest_write_stall_from;
   // With SimulationOptions::keep_records.
   History history;
   Observations observations;

@@ -1,6 +1,7 @@
 #include "harness/workload.h"
 
 #include <algorithm>
+#include <memory>
 
 #include "engine/client.h"
 #include "io/base/text.h"
@@ -48,7 +49,14 @@ class ClientSession {
         cluster_(cluster),
         client_id_(client),
         mix_(cluster.spec().workload),
-        client_(runtime, cluster.group(), cluster.member_addresses()) {}
+        client_(std::make_unique<engine::Client>(runtime, cluster.group(),
+                                                 cluster.member_addresses())) {}
+
+  // A new client in place of the old one: a new first guess of the leader, no connections.
+  void renew_client() {
+    client_ =
+        std::make_unique<engine::Client>(runtime_, cluster_.group(), cluster_.member_addresses());
+  }
 
   Key random_key() { return concat("k", runtime_.rng().uniform(mix_.key_count)); }
 
@@ -164,7 +172,7 @@ class ClientSession {
     return results;
   }
 
-  engine::Client& client() { return client_; }
+  engine::Client& client() { return *client_; }
   CommitCounter last_seen() const { return last_seen_; }
   uint32_t id() const { return client_id_; }
 
@@ -173,7 +181,7 @@ class ClientSession {
   SimCluster& cluster_;
   uint32_t client_id_;
   const WorkloadMix& mix_;
-  engine::Client client_;
+  std::unique_ptr<engine::Client> client_;
   std::map<Key, KeyMemory> memory_;
   CommitCounter last_seen_;
 };
@@ -268,6 +276,7 @@ void Workload::run_client(io::Runtime& runtime, uint32_t client, Instant stop_at
     runtime.sleep_for(Duration::nanoseconds(
         static_cast<int64_t>(rng.uniform(static_cast<uint64_t>(mix.think_time_max.ns()) + 1))));
     const Kind kind = draw_kind(rng, mix);
+    if (mix.fresh_client_per_operation) session.renew_client();
     Operation operation;
     operation.client = client;
     operation.id = next_id_++;
