@@ -77,18 +77,26 @@ Status JournalFile::move_misplaced_root(const RootBlock& root, std::vector<std::
 }
 
 Status JournalFile::write_root(const RootBlock& root) {
+  return write_root_into(*file_, root);
+}
+
+Status JournalFile::verify_root(const RootBlock& root) {
+  return verify_root_in(*file_, root);
+}
+
+Status JournalFile::write_root_into(io::File& file, const RootBlock& root) {
   // The whole slot, root block then zeros: a write of part of a sector cannot mend a latent
   // sector error there (the device must read the rest first), a whole-sector write does.
   const EncodedRootBlock encoded = encode_root_block(root);
   Bytes slot(format::root_slot_size_bytes, 0);
   std::copy(encoded.begin(), encoded.end(), slot.begin());
-  return file_->write(slot_offset(root.commit_counter), slot);
+  return file.write(slot_offset(root.commit_counter), slot);
 }
 
-Status JournalFile::verify_root(const RootBlock& root) {
+Status JournalFile::verify_root_in(io::File& file, const RootBlock& root) {
   const EncodedRootBlock encoded = encode_root_block(root);
   Bytes bytes(encoded.size());
-  QUIRE_TRY(file_->read_exact(slot_offset(root.commit_counter), bytes));
+  QUIRE_TRY(file.read_exact(slot_offset(root.commit_counter), bytes));
   if (!std::equal(bytes.begin(), bytes.end(), encoded.begin())) {
     return Error(ErrorCode::checksum_mismatch,
                  concat("root block ", root.commit_counter, " reads back different from what ",

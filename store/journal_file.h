@@ -12,6 +12,9 @@
 //
 // A new journal is written whole under journal.install (commit point 0 in slot 0, zeros in slot
 // 1), synced, and renamed into place, so that a journal file that exists always has a valid root.
+// A rebuild's journal.install (prefix_install.h) also reads its root slot back before the rename:
+// a root block that a misdirected write put elsewhere must fail the install, not replace a good
+// journal with one that has no usable root.
 // Suspends (every call goes through io::File).
 #pragma once
 
@@ -45,6 +48,9 @@ class JournalFile {
   // Reads `root`'s slot back. Errors: checksum_mismatch when it does not hold `root` (a
   // misdirected write put it elsewhere), or the read's error.
   Status verify_root(const RootBlock& root);
+  // The same two on a file that is not the journal yet: a rebuild's journal.install.
+  static Status write_root_into(io::File& file, const RootBlock& root);
+  static Status verify_root_in(io::File& file, const RootBlock& root);
 
   Result<size_t> read(uint64_t offset, MutableByteView target) {
     return file_->read(offset, target);

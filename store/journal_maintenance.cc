@@ -191,16 +191,33 @@ Status Journal::install_chunk(uint64_t offset, ByteView bytes) {
 Status Journal::finish_install() {
   MutationScope scope(mutating_);
   QUIRE_ASSERT_MSG(install_ != nullptr, "finish_install without begin_install");
+  // A failure up to here leaves the old journal in place, whole: the rebuild is aborted.
   QUIRE_TRY(install_->finish());
   const RootBlock root = install_->root();
   const CommitCounter previous = root_.commit_counter;
-  QUIRE_TRY(disk_.rename(install_->path(), journal_path()));
+  // From the rename on, the file at journal_path() may no longer be the one this object serves
+  // from: a failure must not let the member go on committing into a file it will never open
+  // again. It refuses writes instead, and the restart opens what the disk holds.
+  Status renamed = disk_.rename(install_->path(), journal_path());
+  if (!renamed.ok()) {
+    failed_ = true;
+    return renamed;
+  }
   install_.reset();
-  QUIRE_TRY_ASSIGN(std::unique_ptr<JournalFile> file, JournalFile::open(disk_, journal_path()));
-  std::vector<std::string> notes;
-  QUIRE_TRY_ASSIGN(const RootBlock opened, file->newest_root(notes));
-  QUIRE_ASSERT(opened == root);
-  file_ = std::move(file);
+  auto reopen = [this, &root]() -> Result<std::unique_ptr<JournalFile>> {
+    QUIRE_TRY_ASSIGN(std::unique_ptr<JournalFile> file, JournalFile::open(disk_, journal_path()));
+    std::vector<std::string> notes;
+    QUIRE_TRY_ASSIGN(const RootBlock opened, file->newest_root(notes));
+    // finish() read the root block back, and the other slot holds zeros.
+    QUIRE_ASSERT(opened == root);
+    return file;
+  };
+  auto reopened = reopen();
+  if (!reopened.ok()) {
+    failed_ = true;
+    return std::move(reopened).error();
+  }
+  file_ = std::move(*reopened);
   installs_finished_++;
   reader_.replace_file(file_->file());
   cache_.clear();

@@ -32,9 +32,12 @@ Status PrefixInstall::append(uint64_t offset, ByteView bytes) {
 
 Status PrefixInstall::finish() {
   QUIRE_TRY(verifier_.finish());
-  const EncodedRootBlock encoded = encode_root_block(root_);
-  QUIRE_TRY(file_->write(JournalFile::slot_offset(root_.commit_counter), encoded));
-  return file_->sync();
+  QUIRE_TRY(JournalFile::write_root_into(*file_, root_));
+  QUIRE_TRY(file_->sync());
+  // The rename that follows replaces this member's journal for good, and the other slot holds
+  // zeros: a root block that a misdirected write put elsewhere would leave a journal with no
+  // usable root in its place. Read the slot back first, as a commit does (journal_write.cc).
+  return JournalFile::verify_root_in(*file_, root_);
 }
 
 }  // namespace quire::store

@@ -1,9 +1,12 @@
 // PrefixInstall: receives a peer's committed prefix (rebuild) into journal.install, checking
-// every block as its last byte arrives, and finally writes the root block into its slot and
-// syncs. The journal renames the file into place afterwards. Only whole, contiguous, verified
-// blocks up to root.end_offset are accepted, so a finished install is a journal whose committed
-// bytes equal the peer's. A crash at any point leaves journal.install behind, which open()
-// deletes: the old journal is untouched until the rename.
+// every block as its last byte arrives, and finally writes the root block into its slot, syncs
+// and reads the slot back. The journal renames the file into place afterwards. Only whole,
+// contiguous, verified blocks up to root.end_offset are accepted, so a finished install is a
+// journal whose committed bytes equal the peer's, short of write faults of this disk in the data
+// region (a misdirected block reads as rot, and the scrubber mends it from a peer); its root
+// block is read back, because nothing could mend a journal without one. A crash at any point
+// leaves journal.install behind, which open() deletes: the old journal is untouched until the
+// rename.
 // Suspends (writes through io::File).
 #pragma once
 
@@ -28,8 +31,9 @@ class PrefixInstall {
   // (not the next offset, or past root.end_offset), checksum_mismatch / corruption (a block
   // that does not verify or does not fit), no_space, io_error.
   Status append(uint64_t offset, ByteView bytes);
-  // Checks that the whole prefix arrived, writes the root block, syncs. Errors: unavailable
-  // (bytes missing), io_error.
+  // Checks that the whole prefix arrived, writes the root block, syncs, reads the root block
+  // back. Errors: unavailable (bytes missing), checksum_mismatch (the root block is not in its
+  // slot: a misdirected write; the file must not be renamed into place), io_error.
   Status finish();
 
   const RootBlock& root() const { return root_; }

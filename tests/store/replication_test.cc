@@ -258,6 +258,46 @@ TEST(Replication, InstallRefusesDamagedOrIncompleteBytes) {
   EXPECT_FALSE(target.node.image().files().contains("journal.install"));
 }
 
+// A rebuild's root block that a misdirected write put elsewhere (fuzz seed 900059): the install
+// must fail before its rename, or the member's good journal is replaced by one whose root slots
+// are both unusable, which it cannot open again, while it goes on committing into the old file.
+TEST(Replication, InstallWhoseRootBlockIsMisdirectedReplacesNothing) {
+  Member source(18);
+  Member target(19);
+  put_batch(*source.journal, 0, 300, 40);
+  commit_pending(*source.journal);
+  put_batch(*source.journal, 300, 300, 40);
+  commit_pending(*source.journal);
+  put_batch(*target.journal, 0, 5, 5);
+  commit_pending(*target.journal);
+  const uint64_t target_hash = committed_prefix_hash(*target.journal);
+  const RootBlock root = source.journal->root();
+  auto bytes = source.journal->read_raw(format::data_region_begin_offset,
+                                        root.end_offset - format::data_region_begin_offset);
+  ASSERT_OK(bytes);
+  ASSERT_OK(target.journal->begin_install(root));
+  ASSERT_OK(target.journal->install_chunk(format::data_region_begin_offset, *bytes));
+  target.node.model().faults.misdirected_write_probability = 1.0;
+  const Status finished = target.journal->finish_install();
+  target.node.model().faults.misdirected_write_probability = 0;
+  EXPECT_EQ(finished.code(), ErrorCode::checksum_mismatch);
+  target.journal->abort_install();
+  EXPECT_FALSE(target.journal->failed());  // The old journal was never touched.
+  EXPECT_EQ(target.journal->installs_finished(), 0u);
+  EXPECT_EQ(target.journal->commit_counter(), CommitCounter(1));
+  EXPECT_FALSE(target.node.image().files().contains("journal.install"));
+  // It opens again as it was, and a second try installs.
+  target.reopen();
+  EXPECT_EQ(target.journal->commit_counter(), CommitCounter(1));
+  EXPECT_EQ(committed_prefix_hash(*target.journal), target_hash);
+  ASSERT_OK(target.journal->begin_install(root));
+  ASSERT_OK(target.journal->install_chunk(format::data_region_begin_offset, *bytes));
+  ASSERT_OK(target.journal->finish_install());
+  EXPECT_EQ(target.journal->root(), root);
+  target.reopen();
+  EXPECT_EQ(committed_prefix_hash(*target.journal), committed_prefix_hash(*source.journal));
+}
+
 TEST(Replication, ReadRepairRewritesARottenRecord) {
   Member leader(16);
   Member follower(17);
