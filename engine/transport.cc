@@ -133,7 +133,17 @@ Status Transport::refuse(io::Connection& connection, const std::string& reason) 
 
 void Transport::serve_connection(io::Connection& connection) {
   auto hello_frame = receive_frame(connection, runtime_.now() + options_.handshake_timeout);
-  if (!hello_frame.ok() || !hello_frame->has_hello()) {
+  if (!hello_frame.ok()) {
+    // Silence, or bytes damaged in flight: a transport failure the dialer retries, not a
+    // refusal (which it takes as final). Found by the availability checker: a client gave up
+    // when a bit flip garbled its hello.
+    stats_.frames_rejected++;
+    runtime_.trace(
+        concat("transport drops a connection without a hello: ", hello_frame.error().to_string()));
+    connection.close();
+    return;
+  }
+  if (!hello_frame->has_hello()) {
     stats_.frames_rejected++;
     (void)refuse(connection, "expected a hello");
     return;

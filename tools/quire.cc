@@ -394,6 +394,9 @@ class Command {
     }
     std::printf("leader %u in term %llu, joined {%s}\n", leader->node(),
                 static_cast<unsigned long long>(leader->term()), join_ids(joined).c_str());
+    if (!leader->halog_retention().empty()) {
+      std::printf("halog retention: %s\n", leader->halog_retention().c_str());
+    }
     return exit_ok;
   }
 

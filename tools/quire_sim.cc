@@ -472,10 +472,12 @@ int fuzz(int argc, char** argv) {
   std::vector<Child> running;
   std::vector<SeedOutcome> outcomes;
   std::map<std::string, MarkTally> tallies;
-  // --until-caught: the first seed whose failure names the planted bug's checker.
+  // --until-caught: the first seed where the planted bug's checker reports a finding (its FAIL
+  // line), whichever checker reported first: a lost write is often a stale read too, and the
+  // linearizability checker's line then comes before the durability checker's.
   std::optional<SeedOutcome> caught;
-  const std::string caught_prefix =
-      flags.planted != nullptr ? concat(flags.planted->checker, ": ") : std::string();
+  const std::string caught_line =
+      flags.planted != nullptr ? concat("\n  FAIL ", flags.planted->checker, ": ") : std::string();
   uint64_t next_seed = flags.first_seed;
   const uint64_t end_seed = flags.first_seed + flags.seed_count;
   auto spawn_seed = [&](uint64_t seed) {
@@ -524,7 +526,8 @@ int fuzz(int argc, char** argv) {
                     : concat(outcomes.back().signature, " [", found->output_path, "]").c_str());
     std::fflush(stdout);
     running.erase(found);
-    if (flags.until_caught && outcomes.back().signature.rfind(caught_prefix, 0) == 0) {
+    if (flags.until_caught && exit_code != 0 &&
+        concat("\n", output).find(caught_line) != std::string::npos) {
       caught = outcomes.back();
     }
   }
