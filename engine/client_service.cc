@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "engine/bulk.h"
+#include "engine/scrubber.h"
 #include "io/base/planted_bug.h"
 #include "io/base/text.h"
 #include "store/address.h"
@@ -419,12 +420,18 @@ wire::MemberStatus ClientService::member_status() const {
                      : 0);
   member.set_leader(status.leader.value());
   member.set_read_repairs(read_repairs_);
+  if (scrub_stats_ != nullptr) {
+    member.set_scrub_repairs(scrub_stats_->blocks_repaired);
+    member.set_scrub_passes(scrub_stats_->passes_completed);
+  }
   member.set_halog_retention(status.halog_retention);
   for (NodeId joined : status.joined)
     member.add_joined(joined.value());
   std::string detail = concat(core::role_name(status.role));
   if (status.catching_up) detail += status.rebuilding ? ", rebuilding" : ", resyncing";
   if (status.in_flight) detail += concat(", write set ", *status.in_flight, " in flight");
+  if (read_repairs_ > 0) detail += concat(", ", read_repairs_, " read repairs");
+  if (member.scrub_repairs() > 0) detail += concat(", ", member.scrub_repairs(), " scrub repairs");
   member.set_detail(detail);
   return member;
 }

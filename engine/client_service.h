@@ -23,6 +23,8 @@
 
 namespace quire::engine {
 
+struct ScrubStats;
+
 class ClientService : public WriteSetListener {
  public:
   ClientService(io::Runtime& runtime, const NodeConfig& config, store::Journal& journal,
@@ -36,6 +38,8 @@ class ClientService : public WriteSetListener {
   void shut_down();
   wire::MemberStatus member_status() const;
   uint64_t read_repairs() const { return read_repairs_; }
+  // The scrubber whose counters the status reports; may be null. Not owned.
+  void set_scrub_stats(const ScrubStats* stats) { scrub_stats_ = stats; }
 
   void on_sealed(const store::RootBlock& root) override;
   void on_acknowledged(CommitCounter counter) override;
@@ -81,6 +85,7 @@ class ClientService : public WriteSetListener {
   io::WaitQueue read_confirmations_;
   io::WaitQueue commits_;
   uint64_t read_repairs_ = 0;
+  const ScrubStats* scrub_stats_ = nullptr;
   bool shut_down_ = false;
 };
 

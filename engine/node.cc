@@ -141,6 +141,7 @@ Status Node::run() {
   clients_ = std::make_unique<ClientService>(runtime_, config_, *journal_, *driver_, *transport_);
   driver_->set_listener(clients_.get());
   scrubber_ = std::make_unique<Scrubber>(runtime_, config_, *journal_, *driver_, *transport_);
+  clients_->set_scrub_stats(&scrubber_->stats());
   Status outcome = transport_->start();
   io::Event scrubber_done(runtime_);
   if (outcome.ok()) {
@@ -162,6 +163,7 @@ Status Node::run() {
   clients_->shut_down();
   transport_->stop();
   if (scrubber_running_ > 0) scrubber_done.wait();
+  clients_->set_scrub_stats(nullptr);
   scrubber_.reset();
   driver_->set_listener(nullptr);
   clients_.reset();

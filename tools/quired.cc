@@ -30,7 +30,9 @@
 #include <string_view>
 #include <vector>
 
+#include "engine/client_service.h"
 #include "engine/node.h"
+#include "engine/scrubber.h"
 #include "io/base/text.h"
 #include "io/real/real_disk.h"
 #include "io/real/real_runtime.h"
@@ -46,7 +48,8 @@ constexpr int exit_usage = 2;
 constexpr const char* usage_text =
     "usage: quired --id N --members \"1=127.0.0.1:7101,2=127.0.0.1:7102,3=127.0.0.1:7103\"\n"
     "              --group NAME --token HEX --data-dir DIR\n"
-    "              [--tick-ms N] [--block-size BYTES] [--trace]\n"
+    "              [--tick-ms N] [--block-size BYTES] [--scrub-pass-seconds N]\n"
+    "              [--scrub-mib-per-second N] [--trace]\n"
     "  --id N            this member's id (one of --members)\n"
     "  --members LIST    every electable member as id=ipv4:port, comma separated\n"
     "  --group NAME      the replication group's name; members and clients must agree\n"
@@ -54,6 +57,11 @@ constexpr const char* usage_text =
     "  --data-dir DIR    where the journal, HALogs and quorum state live (created if missing)\n"
     "  --tick-ms N       the protocol's tick (default 10); timeouts are counted in ticks\n"
     "  --block-size B    write-cache block size in bytes, or with K/M suffix (default 1M)\n"
+    "  --scrub-pass-seconds N\n"
+    "                    the scrubber paces a pass over the committed journal to last about N\n"
+    "                    seconds (default 600)\n"
+    "  --scrub-mib-per-second N\n"
+    "                    and never reads faster than N MiB/s (default 8; 0 turns it off)\n"
     "  --trace           write trace lines to stderr\n"
     "exit codes: 0 stopped by SIGINT/SIGTERM, 1 stopped by an error, 2 bad flags\n";
 
@@ -65,6 +73,8 @@ struct DaemonFlags {
   std::string data_directory;
   uint64_t tick_ms = 10;
   std::string block_size;
+  std::string scrub_pass_seconds;
+  std::string scrub_mib_per_second;
   bool trace = false;
 };
 
@@ -140,11 +150,14 @@ Result<std::vector<engine::MemberAddress>> parse_members(std::string_view text) 
 
 Result<DaemonFlags> parse_flags(int argc, char** argv) {
   DaemonFlags flags;
-  std::map<std::string, std::string*> text_flags = {{"--members", &flags.members},
-                                                    {"--group", &flags.group},
-                                                    {"--token", &flags.token},
-                                                    {"--data-dir", &flags.data_directory},
-                                                    {"--block-size", &flags.block_size}};
+  std::map<std::string, std::string*> text_flags = {
+      {"--members", &flags.members},
+      {"--group", &flags.group},
+      {"--token", &flags.token},
+      {"--data-dir", &flags.data_directory},
+      {"--block-size", &flags.block_size},
+      {"--scrub-pass-seconds", &flags.scrub_pass_seconds},
+      {"--scrub-mib-per-second", &flags.scrub_mib_per_second}};
   std::optional<std::string> id_text;
   std::optional<std::string> tick_text;
   for (int index = 1; index < argc; index++) {
@@ -199,6 +212,20 @@ Result<engine::NodeConfig> node_config(const DaemonFlags& flags) {
     QUIRE_TRY_ASSIGN(const uint64_t block_size_bytes,
                      parse_bytes(flags.block_size, "--block-size"));
     config.journal.write_cache_block_size_bytes = static_cast<uint32_t>(block_size_bytes);
+  }
+  if (!flags.scrub_pass_seconds.empty()) {
+    QUIRE_TRY_ASSIGN(const uint64_t seconds,
+                     parse_number(flags.scrub_pass_seconds, "--scrub-pass-seconds"));
+    if (seconds == 0 || seconds > 30 * 24 * 3600) {
+      return usage_error("--scrub-pass-seconds: between 1 and 2592000 (30 days)");
+    }
+    config.scrub_pass_target = Duration::seconds(static_cast<int64_t>(seconds));
+  }
+  if (!flags.scrub_mib_per_second.empty()) {
+    QUIRE_TRY_ASSIGN(const uint64_t rate,
+                     parse_number(flags.scrub_mib_per_second, "--scrub-mib-per-second"));
+    if (rate > 100'000) return usage_error("--scrub-mib-per-second: at most 100000");
+    config.scrub_bytes_per_second = rate << 20;
   }
   QUIRE_TRY(config.validate());
   return config;
@@ -305,23 +332,74 @@ Status block_stop_signals() {
   return ok_status();
 }
 
-// Logs handshakes refused either way (a foreign group, a wrong token, a member list that differs),
-// at most one line a second, until `node_ended`: a misconfigured peer is visible in both members'
-// logs without flooding them. Suspends.
-void report_refusals(io::Runtime& runtime, const engine::Node& node, NodeId self,
-                     const bool& node_ended) {
-  uint64_t reported = 0;
+// What the daemon has logged of the node's counters so far.
+struct Reported {
+  uint64_t handshakes_refused = 0;
+  uint64_t scrub_passes = 0;
+  uint64_t scrub_repairs = 0;
+  uint64_t scrub_unrepairable = 0;
+  uint64_t read_repairs = 0;
+};
+
+// One look at the node's counters: a line for what changed since `reported`.
+void report_changes(const engine::Node& node, NodeId self, Reported& reported) {
+  const auto count = [](uint64_t value) { return static_cast<unsigned long long>(value); };
+  if (const engine::Transport* transport = node.transport(); transport != nullptr) {
+    const engine::TransportStats& stats = transport->stats();
+    if (stats.handshakes_refused != reported.handshakes_refused) {
+      std::fprintf(stderr, "quired: member %u: %llu handshake(s) refused; last: %s\n", self.value(),
+                   count(stats.handshakes_refused - reported.handshakes_refused),
+                   stats.last_refusal.c_str());
+      reported.handshakes_refused = stats.handshakes_refused;
+    }
+  }
+  if (const engine::Scrubber* scrubber = node.scrubber(); scrubber != nullptr) {
+    const engine::ScrubStats& stats = scrubber->stats();
+    if (stats.blocks_repaired != reported.scrub_repairs ||
+        stats.blocks_unrepairable != reported.scrub_unrepairable) {
+      std::fprintf(stderr,
+                   "quired: member %u: scrub repaired %llu damaged block run(s) from peers "
+                   "(%llu in all), %llu found with no good copy (%llu in all)\n",
+                   self.value(), count(stats.blocks_repaired - reported.scrub_repairs),
+                   count(stats.blocks_repaired),
+                   count(stats.blocks_unrepairable - reported.scrub_unrepairable),
+                   count(stats.blocks_unrepairable));
+      reported.scrub_repairs = stats.blocks_repaired;
+      reported.scrub_unrepairable = stats.blocks_unrepairable;
+    }
+    if (stats.passes_completed != reported.scrub_passes) {
+      const Duration took = stats.last_pass_completed - stats.last_complete_pass_started;
+      const uint64_t bytes = node.journal() != nullptr ? node.journal()->root().end_offset : 0;
+      std::fprintf(stderr,
+                   "quired: member %u: scrub pass %llu verified the committed journal (%llu "
+                   "MiB) in %.1f s\n",
+                   self.value(), count(stats.passes_completed), count(bytes >> 20),
+                   static_cast<double>(took.ms()) / 1000.0);
+      reported.scrub_passes = stats.passes_completed;
+    }
+  }
+  if (const engine::ClientService* clients = node.clients(); clients != nullptr) {
+    if (clients->read_repairs() != reported.read_repairs) {
+      std::fprintf(stderr, "quired: member %u: read repair mended %llu record(s) (%llu in all)\n",
+                   self.value(), count(clients->read_repairs() - reported.read_repairs),
+                   count(clients->read_repairs()));
+      reported.read_repairs = clients->read_repairs();
+    }
+  }
+}
+
+// Logs what an operator must see, at most once a second each, until `node_ended`: handshakes
+// refused either way (a foreign group, a wrong token, a member list that differs), scrub passes
+// and the damage they mended, read repairs. A flood of refusals is one line a second. Suspends.
+void report_events(io::Runtime& runtime, const engine::Node& node, NodeId self,
+                   const bool& node_ended) {
+  Reported reported;
   Instant next_check = runtime.now();
   while (!node_ended) {
     runtime.sleep_for(Duration::milliseconds(100));
-    if (runtime.now() < next_check || node.transport() == nullptr) continue;
+    if (runtime.now() < next_check) continue;
     next_check = runtime.now() + Duration::seconds(1);
-    const engine::TransportStats& stats = node.transport()->stats();
-    if (stats.handshakes_refused == reported) continue;
-    std::fprintf(stderr, "quired: member %u: %llu handshake(s) refused; last: %s\n", self.value(),
-                 static_cast<unsigned long long>(stats.handshakes_refused - reported),
-                 stats.last_refusal.c_str());
-    reported = stats.handshakes_refused;
+    report_changes(node, self, reported);
   }
 }
 
@@ -348,8 +426,8 @@ Status run_node(io::real::RealRuntime& runtime, const engine::NodeConfig& config
       wake.set();
     });
     io::Event watcher_done(runtime);
-    runtime.spawn("refusals", [&] {
-      report_refusals(runtime, node, config.self, node_ended);
+    runtime.spawn("events", [&] {
+      report_events(runtime, node, config.self, node_ended);
       watcher_done.set();
     });
     bool stop_sent = false;
