@@ -11,11 +11,11 @@
 # consecutive acknowledged puts, and between answered gets, across the pause is below the bound
 # plus the longest such stretch before the pause (the clients' own cost on a loaded host), and
 # both kept completing during the pause.
-# The clients address the members that are not paused (CLIENTS=live, the default). With
-# CLIENTS=all they get every member, as an operator's CLI would, and then a command whose first
-# guess is the stopped member waits for its hello reply for the CLI's whole attempt timeout
-# (engine/client.cc, open: see docs/protocol.md); that mode reproduces issue 16 as reported and
-# is for measuring, not for ctest.
+# With CLIENTS=all (how ctest runs it) the clients get every member, as an operator's CLI would:
+# a command whose first guess is the stopped member gives up on its hello after 250 ms and tries
+# the next (engine/client.cc; before that fix it waited the CLI's whole 5 s attempt timeout, and
+# every writer stalled for the pause: issue 16 as reported). CLIENTS=live gives them only the
+# members that are not paused, to measure the group alone.
 # Usage: paused_member_real_test.sh QUIRED QUIRE [follower|leader] [PORT_BASE]
 # Every process it starts is bounded by timeout(1) and stopped by the EXIT trap.
 set -u
