@@ -9,26 +9,7 @@
 set -euo pipefail
 quired=$1
 quire=$2
-work=$(mktemp -d)
-pids=()
-cleanup() {
-  for pid in "${pids[@]}"; do kill -9 "$pid" 2>/dev/null || true; done
-  wait 2>/dev/null || true
-  rm -rf "$work"
-}
-trap cleanup EXIT
-fail() {
-  echo "FAIL: $*" >&2
-  for log in "$work"/*.log; do echo "--- $log" >&2; tail -20 "$log" >&2; done
-  exit 1
-}
-
-port_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
-base=$((20000 + RANDOM % 20000))
-while ! port_free "$base" || ! port_free $((base + 1)) || ! port_free $((base + 2)) ||
-  ! port_free $((base + 3)); do
-  base=$((base + 10))
-done
+source "$(dirname "$0")/real_processes.sh"
 members="1=127.0.0.1:$base,2=127.0.0.1:$((base + 1)),3=127.0.0.1:$((base + 2))"
 cli=("$quire" --members "$members" --group real --token 5eed --timeout 10)
 
