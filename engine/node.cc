@@ -50,7 +50,20 @@ Node::~Node() = default;
 Result<core::RecoveredState> Node::recover() {
   auto opened = store::Journal::open(runtime_.disk(), config_.journal);
   const std::string lost_marker = config_.data_path(store::format::journal_lost_marker_file_name);
-  if (!opened.ok() && opened.code() == ErrorCode::corruption && config_.members.size() > 1) {
+  // A journal that fails to open start after start is as unusable as a corrupt one: a latent
+  // sector error in the bytes its recovery must read (past the committed end, or under a write
+  // set it rolls forward) does not heal by itself, and the member would restart forever (fuzz
+  // seeds 5000086, 5000169). A fault that passes (a misdirected write while rolling forward) gets
+  // the starts before the last. A full disk is not the journal's fault: setting the journal aside
+  // would not free the space a rebuild needs.
+  bool keeps_failing = false;
+  if (!opened.ok() && opened.code() != ErrorCode::corruption &&
+      opened.code() != ErrorCode::no_space && config_.members.size() > 1) {
+    QUIRE_TRY_ASSIGN(keeps_failing, note_failed_open());
+    if (!keeps_failing) return std::move(opened).error();
+  }
+  if (!opened.ok() && (opened.code() == ErrorCode::corruption || keeps_failing) &&
+      config_.members.size() > 1) {
     // No usable root block: keep the damaged file for the operator and start empty; the member
     // rebuilds from a peer. Until then it holds no history, so it must not vote: its vote could
     // elect a member that lacks a write set this member's lost YES helped commit. The marker is
@@ -64,6 +77,7 @@ Result<core::RecoveredState> Node::recover() {
     opened = store::Journal::open(runtime_.disk(), config_.journal);
   }
   QUIRE_TRY_ASSIGN(journal_, std::move(opened));
+  QUIRE_TRY(clear_failed_opens());
   for (const std::string& note : journal_->recovery_notes())
     runtime_.trace(concat("recovery: ", note));
   // The quorum state is not rebuildable: a member that forgot its vote could vote twice in a
@@ -110,6 +124,25 @@ bool Node::lost_a_committed_root(const store::QuorumState& quorum) const {
   runtime_.trace(concat("journal opened at commit point ", opened, " below its vote for ",
                         quorum.prepared->commit_counter, ": a committed root block was lost"));
   return true;
+}
+
+Result<bool> Node::note_failed_open() {
+  const std::string path = config_.data_path(store::format::journal_open_failures_file_name);
+  QUIRE_TRY_ASSIGN(const std::unique_ptr<io::File> file,
+                   runtime_.disk().open(path, io::OpenMode::create_or_open));
+  QUIRE_TRY_ASSIGN(const uint64_t before, file->size());
+  const uint8_t one = 1;
+  QUIRE_TRY(file->write(before, ByteView(&one, 1)));
+  QUIRE_TRY(file->sync());
+  runtime_.trace(concat("journal failed to open ", before + 1, " start(s) in a row"));
+  return before + 1 >= store::format::journal_open_failures_max;
+}
+
+Status Node::clear_failed_opens() {
+  const std::string path = config_.data_path(store::format::journal_open_failures_file_name);
+  QUIRE_TRY_ASSIGN(const bool exists, runtime_.disk().exists(path));
+  if (!exists) return ok_status();
+  return runtime_.disk().unlink(path);
 }
 
 Status Node::mark_history_lost(const std::string& lost_marker) {

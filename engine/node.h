@@ -39,6 +39,9 @@ class Node {
   Result<core::RecoveredState> recover();
   // True when the journal opened below the commit point this member's last YES vote implies.
   bool lost_a_committed_root(const store::QuorumState& quorum) const;
+  // Counts a failed open durably; true when this is the journal_open_failures_max-th in a row.
+  Result<bool> note_failed_open();
+  Status clear_failed_opens();
   // Durably creates the journal-lost marker: no votes until a rebuild removes it.
   Status mark_history_lost(const std::string& lost_marker);
 

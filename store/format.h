@@ -227,6 +227,10 @@ inline constexpr std::string_view quorum_state_file_name = "quorum_state";
 // and started empty, and has not yet rebuilt from a leader. While it exists the member neither
 // votes nor campaigns (docs/protocol.md, "Catch-up"); the rebuild removes it.
 inline constexpr std::string_view journal_lost_marker_file_name = "journal.lost";
+// One byte per start in a row whose journal failed to open (its size is the count); removed by
+// an open that succeeds. Past journal_open_failures_max the journal is set aside (engine/node.cc).
+inline constexpr std::string_view journal_open_failures_file_name = "journal.open_failures";
+inline constexpr uint64_t journal_open_failures_max = 3;
 // The member list this data directory was first started with (engine/member_list.h; text,
 // docs/format.md "The member list file"). A start with another list is refused.
 inline constexpr std::string_view member_list_file_name = "members";
