@@ -133,7 +133,17 @@ Status Transport::refuse(io::Connection& connection, const std::string& reason) 
 
 void Transport::serve_connection(io::Connection& connection) {
   auto hello_frame = receive_frame(connection, runtime_.now() + options_.handshake_timeout);
-  if (!hello_frame.ok() || !hello_frame->has_hello()) {
+  if (!hello_frame.ok()) {
+    // Garbled in flight (it fails its checksum) or never sent: no refusal, which a client takes
+    // as the group's final word (a wrong group or token). Closed, the connection is one failed
+    // attempt: the client tries again or asks another member (fuzz seed 17, docs/harness.md).
+    stats_.frames_rejected++;
+    runtime_.trace(concat("transport closes a connection without a readable hello: ",
+                          hello_frame.error().to_string()));
+    connection.close();
+    return;
+  }
+  if (!hello_frame->has_hello()) {
     stats_.frames_rejected++;
     (void)refuse(connection, "expected a hello");
     return;
