@@ -112,6 +112,11 @@ void SimCluster::run_member(io::Runtime& runtime, NodeId member) {
 
 void SimCluster::on_commit(NodeId node, const store::RootBlock& root) {
   observations_.commits[node].push_back(CommitObservation{world_->now(), root});
+  if (commit_hook) commit_hook(world_index(node), root.commit_counter.value());
+}
+
+void SimCluster::on_vote_sent(NodeId node, CommitCounter counter, bool yes) {
+  if (yes && yes_sent_hook) yes_sent_hook(world_index(node), counter.value());
 }
 
 void SimCluster::on_history_lost(NodeId node) {

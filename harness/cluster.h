@@ -52,6 +52,12 @@ class SimCluster : public engine::NodeObserver {
                  const std::vector<engine::SealedTransaction>& transactions) override;
   void on_history_lost(NodeId node) override;
   void on_mark(NodeId node, std::string_view mark) override;
+  void on_vote_sent(NodeId node, CommitCounter counter, bool yes) override;
+
+  // The targeted crash points' feed (sim::FaultInjector::on_yes_sent, on_commit): world index and
+  // counter of each YES sent and each commit point made durable. Unset: nothing is fed.
+  std::function<void(size_t, uint64_t)> yes_sent_hook;
+  std::function<void(size_t, uint64_t)> commit_hook;
 
  private:
   void run_member(io::Runtime& runtime, NodeId member);
