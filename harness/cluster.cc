@@ -66,6 +66,19 @@ engine::Node* SimCluster::node(NodeId member) const {
   return found == running_.end() ? nullptr : found->second;
 }
 
+std::optional<size_t> SimCluster::leader_index() const {
+  std::optional<std::pair<Term, size_t>> best;
+  for (NodeId id : member_ids()) {
+    const engine::Node* member = node(id);
+    if (member == nullptr || member->driver() == nullptr) continue;
+    const auto status = member->driver()->replica().status();
+    if (status.role != engine::core::Role::leader) continue;
+    if (!best || status.term > best->first) best = {status.term, world_index(id)};
+  }
+  if (!best) return std::nullopt;
+  return best->second;
+}
+
 engine::NodeConfig SimCluster::member_config(NodeId member) {
   engine::NodeConfig config;
   config.self = member;

@@ -44,6 +44,9 @@ class SimCluster : public engine::NodeObserver {
   size_t world_index(NodeId member) const { return member.value() - 1; }
   // The member's node while its process runs and its Node is up; null otherwise.
   engine::Node* node(NodeId member) const;
+  // The world index of the member that leads the highest term among those that lead now, or
+  // nullopt when none does.
+  std::optional<size_t> leader_index() const;
   engine::NodeConfig member_config(NodeId member);
 
   void on_commit(NodeId node, const store::RootBlock& root) override;

@@ -49,18 +49,10 @@ void ScheduledFaults::wait_then_strike(size_t index, Instant give_up_at) {
 
 std::optional<size_t> ScheduledFaults::target(uint32_t member, bool follower) const {
   if (member != 0) return cluster_.world_index(NodeId(member));
-  std::optional<std::pair<Term, size_t>> best;
+  const std::optional<size_t> leader = cluster_.leader_index();
+  if (!leader || !follower) return leader;
   for (NodeId id : cluster_.member_ids()) {
-    const engine::Node* node = cluster_.node(id);
-    if (node == nullptr || node->driver() == nullptr) continue;
-    const auto status = node->driver()->replica().status();
-    if (status.role != engine::core::Role::leader) continue;
-    if (!best || status.term > best->first) best = {status.term, cluster_.world_index(id)};
-  }
-  if (!best) return std::nullopt;
-  if (!follower) return best->second;
-  for (NodeId id : cluster_.member_ids()) {
-    if (cluster_.world_index(id) != best->second) return cluster_.world_index(id);
+    if (cluster_.world_index(id) != *leader) return cluster_.world_index(id);
   }
   return std::nullopt;
 }

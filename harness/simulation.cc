@@ -199,6 +199,7 @@ SimulationReport run_simulation(const ClusterSpec& spec, const SimulationOptions
   cluster.yes_sent_hook = [&injector](size_t node, uint64_t counter) {
     injector.on_yes_sent(node, counter);
   };
+  injector.set_leader_probe([&cluster] { return cluster.leader_index(); });
   cluster.commit_hook = [&injector](size_t node, uint64_t counter) {
     injector.on_commit(node, counter);
   };

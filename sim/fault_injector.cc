@@ -176,6 +176,11 @@ void FaultInjector::inject(FaultKind kind) {
         order[node] = node;
       rng_.shuffle(order);
       if (order.size() < 2 || world_.node_count() == target_count_) return;
+      // The leader with the minority: the side it can still reach when it should not lead.
+      const std::optional<size_t> leader = leader_probe_ ? leader_probe_() : std::nullopt;
+      if (leader && *leader < target_count_) {
+        std::iter_swap(order.begin(), std::find(order.begin(), order.end(), *leader));
+      }
       const size_t cut =
           static_cast<size_t>(rng_.between(1, std::min(order.size() - 1, plan_.max_faulty_nodes)));
       std::vector<size_t> minority(order.begin(), order.begin() + static_cast<std::ptrdiff_t>(cut));
@@ -195,7 +200,16 @@ void FaultInjector::inject(FaultKind kind) {
         (with_minority ? minority : majority).push_back(client);
       }
       world_.partition({minority, majority});
-      note(kind, concat("partition with clients for ", length.ms(), "ms"));
+      // The majority's clients lose their connections to the minority at once (as a reset
+      // would), so they look for the new leader instead of waiting out an answer.
+      for (size_t client = target_count_; client < world_.node_count(); client++) {
+        if (std::find(majority.begin(), majority.end(), client) != majority.end()) {
+          world_.reset_connections(client);
+        }
+      }
+      note(kind, concat("partition with clients for ", length.ms(), "ms",
+                        leader ? concat(", leader ", world_.node_name(*leader), " in the minority")
+                               : std::string()));
       world_.at(until, [this, minority, majority, members_in_minority] {
         for (size_t from : minority) {
           for (size_t to : majority) {

@@ -7,6 +7,8 @@
 
 #include <array>
 #include <cstdint>
+#include <functional>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -81,6 +83,11 @@ class FaultInjector {
   // that only this class knows how to strike). REQUIRES: schedule() was called.
   void strike(FaultKind kind) { inject(kind); }
 
+  // Who leads now (a world index), for the faults that aim at the leader; unset: nobody known.
+  void set_leader_probe(std::function<std::optional<size_t>()> probe) {
+    leader_probe_ = std::move(probe);
+  }
+
   // Targeted crash points (FoundationDB's buggify), fed by the harness from the nodes' observer.
   // `node` sent a YES vote for write set `counter`.
   void on_yes_sent(size_t node, uint64_t counter);
@@ -114,6 +121,7 @@ class FaultInjector {
   std::array<uint64_t, fault_kind_count> counts_{};
   std::vector<uint64_t> original_capacity_;
   // crash_after_yes: armed by the Poisson process, struck by the next commit that had YES votes.
+  std::function<std::optional<size_t>()> leader_probe_;
   bool yes_crash_armed_ = false;
   uint64_t yes_counter_ = 0;
   std::vector<size_t> yes_voters_;
