@@ -272,7 +272,11 @@ void FaultInjector::inject(FaultKind kind) {
       const double before = model.slow_probability;
       model.slow_probability = std::max(before, rng_.unit() * 0.3);
       note(kind, concat("slow network for ", length.ms(), "ms"));
-      world_.at(until, [this, before] { world_.network_model().slow_probability = before; });
+      world_.at(until, [this, before] {
+        // At the heal, heal_everything() has reset it (and runs first): an overlapping window's
+        // `before` would otherwise outlive the heal (fuzz seed 350, bit flips).
+        if (world_.now() < heal_at_) world_.network_model().slow_probability = before;
+      });
       return;
     }
     case FaultKind::connection_reset:
@@ -292,7 +296,10 @@ void FaultInjector::inject(FaultKind kind) {
       const double before = model.bit_flip_probability;
       model.bit_flip_probability = std::max(before, rng_.unit() * 0.05);
       note(kind, concat("bit flips in flight for ", length.ms(), "ms"));
-      world_.at(until, [this, before] { world_.network_model().bit_flip_probability = before; });
+      world_.at(until, [this, before] {
+        // As for slow_network: a window that ends at the heal restores nothing.
+        if (world_.now() < heal_at_) world_.network_model().bit_flip_probability = before;
+      });
       return;
     }
     case FaultKind::crash: {
