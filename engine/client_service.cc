@@ -279,20 +279,23 @@ wire::ClientResponse ClientService::read(const wire::Read& read) {
       if (reads_waiting_ >= config_.waiting_reads_max) {
         return answer(wire::BUSY, "too many reads waiting; back off");
       }
+      // Planted bug: the leader answers from its committed state without the round that
+      // confirms it still leads, so a deposed leader that has not noticed serves a stale read.
+      const bool confirm = !planted(PlantedBug::linearizable_read_without_quorum);
       const uint64_t read_id = ++next_read_id_;
       reads_waiting_++;
       struct Count {
         size_t& waiting;
         ~Count() { waiting--; }
       } count{reads_waiting_};
-      driver_.post(core::ReadRequested{read_id});
+      if (confirm) driver_.post(core::ReadRequested{read_id});
       const Instant deadline = runtime_.now() + linearizable_read_timeout;
-      while (reads_confirmed_through_ < read_id && reads_refused_through_ < read_id) {
+      while (confirm && reads_confirmed_through_ < read_id && reads_refused_through_ < read_id) {
         if (!read_confirmations_.wait(deadline)) {
           return answer(wire::UNAVAILABLE, "leadership not confirmed in time");
         }
       }
-      if (reads_confirmed_through_ < read_id) {
+      if (confirm && reads_confirmed_through_ < read_id) {
         redirect(response);
         return response;
       }

@@ -33,6 +33,9 @@ class NodeObserver {
   virtual void on_history_lost(NodeId node) = 0;
   // A named rare state was reached (coverage marks, docs/harness.md).
   virtual void on_mark(NodeId node, std::string_view mark) = 0;
+  // This node sent its vote on write set `counter` (a PrepareResponse) to the leader. The
+  // simulator's targeted crash points use it (docs/harness.md, "Swarm and budget").
+  virtual void on_vote_sent(NodeId /*node*/, CommitCounter /*counter*/, bool /*yes*/) {}
 };
 
 }  // namespace quire::engine

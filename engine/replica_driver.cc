@@ -160,7 +160,13 @@ void ReplicaDriver::trace_transitions(const core::ReplicaStatus& before) {
 
 void ReplicaDriver::execute(const core::Effect& effect) {
   std::visit(Overloaded{
-                 [&](const core::Send& send) { transport_.send(send.envelope); },
+                 [&](const core::Send& send) {
+                   transport_.send(send.envelope);
+                   const auto* vote = std::get_if<core::PrepareResponse>(&send.envelope.message);
+                   if (vote != nullptr && config_.observer != nullptr) {
+                     config_.observer->on_vote_sent(config_.self, vote->counter, vote->yes);
+                   }
+                 },
                  [&](const core::PersistQuorumState& persist) {
                    const Status stored = quorum_state_.store(
                        store::QuorumState{persist.term, persist.voted_for, persist.prepared});

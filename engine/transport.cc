@@ -134,12 +134,12 @@ Status Transport::refuse(io::Connection& connection, const std::string& reason) 
 void Transport::serve_connection(io::Connection& connection) {
   auto hello_frame = receive_frame(connection, runtime_.now() + options_.handshake_timeout);
   if (!hello_frame.ok()) {
-    // Silence, or bytes damaged in flight: a transport failure the dialer retries, not a
-    // refusal (which it takes as final). Found by the availability checker: a client gave up
-    // when a bit flip garbled its hello.
+    // Garbled in flight (it fails its checksum) or never sent: no refusal, which a client takes
+    // as the group's final word (a wrong group or token). Closed, the connection is one failed
+    // attempt: the client tries again or asks another member (fuzz seed 17, docs/harness.md).
     stats_.frames_rejected++;
-    runtime_.trace(
-        concat("transport drops a connection without a hello: ", hello_frame.error().to_string()));
+    runtime_.trace(concat("transport closes a connection without a readable hello: ",
+                          hello_frame.error().to_string()));
     connection.close();
     return;
   }

@@ -66,6 +66,19 @@ engine::Node* SimCluster::node(NodeId member) const {
   return found == running_.end() ? nullptr : found->second;
 }
 
+std::optional<size_t> SimCluster::leader_index() const {
+  std::optional<std::pair<Term, size_t>> best;
+  for (NodeId id : member_ids()) {
+    const engine::Node* member = node(id);
+    if (member == nullptr || member->driver() == nullptr) continue;
+    const auto status = member->driver()->replica().status();
+    if (status.role != engine::core::Role::leader) continue;
+    if (!best || status.term > best->first) best = {status.term, world_index(id)};
+  }
+  if (!best) return std::nullopt;
+  return best->second;
+}
+
 engine::NodeConfig SimCluster::member_config(NodeId member) {
   engine::NodeConfig config;
   config.self = member;
@@ -112,6 +125,11 @@ void SimCluster::run_member(io::Runtime& runtime, NodeId member) {
 
 void SimCluster::on_commit(NodeId node, const store::RootBlock& root) {
   observations_.commits[node].push_back(CommitObservation{world_->now(), root});
+  if (commit_hook) commit_hook(world_index(node), root.commit_counter.value());
+}
+
+void SimCluster::on_vote_sent(NodeId node, CommitCounter counter, bool yes) {
+  if (yes && yes_sent_hook) yes_sent_hook(world_index(node), counter.value());
 }
 
 void SimCluster::on_history_lost(NodeId node) {

@@ -44,6 +44,9 @@ class SimCluster : public engine::NodeObserver {
   size_t world_index(NodeId member) const { return member.value() - 1; }
   // The member's node while its process runs and its Node is up; null otherwise.
   engine::Node* node(NodeId member) const;
+  // The world index of the member that leads the highest term among those that lead now, or
+  // nullopt when none does.
+  std::optional<size_t> leader_index() const;
   engine::NodeConfig member_config(NodeId member);
 
   void on_commit(NodeId node, const store::RootBlock& root) override;
@@ -52,6 +55,12 @@ class SimCluster : public engine::NodeObserver {
                  const std::vector<engine::SealedTransaction>& transactions) override;
   void on_history_lost(NodeId node) override;
   void on_mark(NodeId node, std::string_view mark) override;
+  void on_vote_sent(NodeId node, CommitCounter counter, bool yes) override;
+
+  // The targeted crash points' feed (sim::FaultInjector::on_yes_sent, on_commit): world index and
+  // counter of each YES sent and each commit point made durable. Unset: nothing is fed.
+  std::function<void(size_t, uint64_t)> yes_sent_hook;
+  std::function<void(size_t, uint64_t)> commit_hook;
 
  private:
   void run_member(io::Runtime& runtime, NodeId member);

@@ -35,6 +35,12 @@ ClusterSpec ClusterSpec::draw(uint64_t seed) {
   // One seed in ten breaks the budget: a majority may fail at once and every disk may rot.
   spec.over_budget = rng.one_in(10);
   if (spec.over_budget) spec.faults.max_faulty_nodes = spec.member_count;
+  // The kinds added after the first 15, from a stream of their own: every earlier draw of a seed
+  // stays as it was.
+  Rng more(split_seed(seed, "spec faults after the first"));
+  for (size_t index = sim::fault_kind_count_first; index < sim::fault_kind_count; index++) {
+    spec.faults.enabled[index] = more.one_in(2);
+  }
   return spec;
 }
 

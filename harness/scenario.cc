@@ -79,6 +79,11 @@ Result<Scenario> parse_scenario(const std::string& text, const std::string& name
   ClusterSpec spec = parsed.swarm() ? ClusterSpec::draw(parsed.seed()) : ClusterSpec{};
   spec.seed = parsed.seed();
   if (!parsed.swarm()) spec.faults = sim::FaultPlan{};  // No random faults unless asked.
+  if (parsed.swarm() && parsed.swarm_fault_kinds() != 0) {
+    for (size_t index = parsed.swarm_fault_kinds(); index < sim::fault_kind_count; index++) {
+      spec.faults.enabled[index] = false;
+    }
+  }
   const scenario::Cluster& cluster = parsed.cluster();
   keep_or_set(spec.member_count, cluster.members());
   if (spec.member_count % 2 == 0 || spec.member_count > 9) {

@@ -12,8 +12,8 @@ constexpr Duration trigger_patience = Duration::seconds(10);
 }  // namespace
 
 ScheduledFaults::ScheduledFaults(SimCluster& cluster, std::vector<ScheduledFault> faults,
-                                 uint64_t seed)
-    : cluster_(cluster), faults_(std::move(faults)), rng_(seed) {
+                                 uint64_t seed, sim::FaultInjector* injector)
+    : cluster_(cluster), faults_(std::move(faults)), injector_(injector), rng_(seed) {
   for (NodeId member : cluster_.member_ids()) {
     capacities_.push_back(
         cluster_.world().disk_image(cluster_.world_index(member)).capacity_bytes());
@@ -49,18 +49,10 @@ void ScheduledFaults::wait_then_strike(size_t index, Instant give_up_at) {
 
 std::optional<size_t> ScheduledFaults::target(uint32_t member, bool follower) const {
   if (member != 0) return cluster_.world_index(NodeId(member));
-  std::optional<std::pair<Term, size_t>> best;
+  const std::optional<size_t> leader = cluster_.leader_index();
+  if (!leader || !follower) return leader;
   for (NodeId id : cluster_.member_ids()) {
-    const engine::Node* node = cluster_.node(id);
-    if (node == nullptr || node->driver() == nullptr) continue;
-    const auto status = node->driver()->replica().status();
-    if (status.role != engine::core::Role::leader) continue;
-    if (!best || status.term > best->first) best = {status.term, cluster_.world_index(id)};
-  }
-  if (!best) return std::nullopt;
-  if (!follower) return best->second;
-  for (NodeId id : cluster_.member_ids()) {
-    if (cluster_.world_index(id) != best->second) return cluster_.world_index(id);
+    if (cluster_.world_index(id) != *leader) return cluster_.world_index(id);
   }
   return std::nullopt;
 }
@@ -87,6 +79,16 @@ void ScheduledFaults::note(std::string text) {
 void ScheduledFaults::strike(const ScheduledFault& fault) {
   sim::World& world = cluster_.world();
   const Instant until = std::min(heal_at_, world.now() + fault.length);
+  sim::FaultKind targeted;
+  if (sim::parse_fault_kind(fault.kind, &targeted) &&
+      static_cast<size_t>(targeted) >= sim::fault_kind_count_first) {
+    // One implementation of each, the random injector's (its log names what it struck).
+    QUIRE_ASSERT_MSG(injector_ != nullptr,
+                     concat("fault kind '", fault.kind, "' needs the injector"));
+    injector_->strike(targeted);
+    note(concat(fault.kind, " struck by the injector"));
+    return;
+  }
   const std::optional<size_t> node = target(fault.member, fault.follower);
   if (!node) {
     note(concat(fault.kind, ": no leader to strike"));

@@ -7,13 +7,17 @@
 #include <vector>
 
 #include "harness/cluster.h"
+#include "sim/fault_injector.h"
 
 namespace quire::harness {
 
 class ScheduledFaults {
  public:
-  // REQUIRES: the cluster outlives this object.
-  ScheduledFaults(SimCluster& cluster, std::vector<ScheduledFault> faults, uint64_t seed);
+  // `injector` strikes the kinds that only it knows (partition_with_clients, halog_rot,
+  // crash_after_yes), within its plan's budget. REQUIRES: the cluster and the injector outlive
+  // this object.
+  ScheduledFaults(SimCluster& cluster, std::vector<ScheduledFault> faults, uint64_t seed,
+                  sim::FaultInjector* injector = nullptr);
 
   void schedule(Instant heal_at);
   const std::vector<std::string>& log() const { return log_; }
@@ -30,6 +34,7 @@ class ScheduledFaults {
 
   SimCluster& cluster_;
   std::vector<ScheduledFault> faults_;
+  sim::FaultInjector* injector_;
   Rng rng_;
   Instant heal_at_;
   std::vector<std::string> log_;

@@ -196,7 +196,23 @@ SimulationReport run_simulation(const ClusterSpec& spec, const SimulationOptions
   sim::FaultInjector injector(world, spec.faults, split_seed(spec.seed, "injector"));
   const Instant heal_at = Instant() + spec.duration;
   injector.schedule(Instant() + Duration::seconds(1), heal_at);
-  ScheduledFaults scheduled(cluster, spec.scheduled_faults, split_seed(spec.seed, "scheduled"));
+  cluster.yes_sent_hook = [&injector](size_t node, uint64_t counter) {
+    injector.on_yes_sent(node, counter);
+  };
+  injector.set_leader_probe([&cluster] { return cluster.leader_index(); });
+  cluster.commit_hook = [&injector](size_t node, uint64_t counter) {
+    injector.on_commit(node, counter);
+  };
+  // The injector goes before the cluster: nothing may call it after.
+  struct Unhook {
+    SimCluster& cluster;
+    ~Unhook() {
+      cluster.yes_sent_hook = nullptr;
+      cluster.commit_hook = nullptr;
+    }
+  } unhook{cluster};
+  ScheduledFaults scheduled(cluster, spec.scheduled_faults, split_seed(spec.seed, "scheduled"),
+                            &injector);
   scheduled.schedule(heal_at);
   Workload workload(cluster);
   workload.start(heal_at);

@@ -24,6 +24,9 @@ constexpr const char* kind_names[fault_kind_count] = {
     "misdirected_write",
     "sync_failure",
     "full_disk",
+    "partition_with_clients",
+    "halog_rot",
+    "crash_after_yes",
 };
 
 }  // namespace
@@ -44,8 +47,8 @@ bool parse_fault_kind(std::string_view name, FaultKind* kind) {
 
 FaultPlan FaultPlan::swarm(Rng& rng) {
   FaultPlan plan;
-  for (bool& on : plan.enabled)
-    on = rng.one_in(2);
+  for (size_t index = 0; index < fault_kind_count_first; index++)
+    plan.enabled[index] = rng.one_in(2);
   plan.mean_interval = Duration::milliseconds(static_cast<int64_t>(rng.between(200, 5000)));
   plan.duration_max = Duration::milliseconds(static_cast<int64_t>(rng.between(500, 8000)));
   return plan;
@@ -163,6 +166,80 @@ void FaultInjector::inject(FaultKind kind) {
       });
       return;
     }
+    case FaultKind::partition_with_clients: {
+      // A partition as above, with each client node (every world node past the targets) put on
+      // one side at random, at least one of them with the minority: a leader cut off from the
+      // majority, which still believes it leads until its check-quorum, is reachable by clients
+      // that the new leader's clients write behind.
+      std::vector<size_t> order(target_count_);
+      for (size_t node = 0; node < order.size(); node++)
+        order[node] = node;
+      rng_.shuffle(order);
+      if (order.size() < 2 || world_.node_count() == target_count_) return;
+      // The leader with the minority: the side it can still reach when it should not lead.
+      const std::optional<size_t> leader = leader_probe_ ? leader_probe_() : std::nullopt;
+      if (leader && *leader < target_count_) {
+        std::iter_swap(order.begin(), std::find(order.begin(), order.end(), *leader));
+      }
+      const size_t cut =
+          static_cast<size_t>(rng_.between(1, std::min(order.size() - 1, plan_.max_faulty_nodes)));
+      std::vector<size_t> minority(order.begin(), order.begin() + static_cast<std::ptrdiff_t>(cut));
+      std::vector<size_t> majority(order.begin() + static_cast<std::ptrdiff_t>(cut), order.end());
+      for (size_t node : minority) {
+        if (!take_budget(node)) {
+          for (size_t taken : minority) {
+            if (taken == node) break;
+            release_budget(taken);
+          }
+          return;
+        }
+      }
+      const size_t members_in_minority = minority.size();
+      for (size_t client = target_count_; client < world_.node_count(); client++) {
+        const bool with_minority = client == target_count_ || rng_.one_in(2);
+        (with_minority ? minority : majority).push_back(client);
+      }
+      world_.partition({minority, majority});
+      // The majority's clients lose their connections to the minority at once (as a reset
+      // would), so they look for the new leader instead of waiting out an answer.
+      for (size_t client = target_count_; client < world_.node_count(); client++) {
+        if (std::find(majority.begin(), majority.end(), client) != majority.end()) {
+          world_.reset_connections(client);
+        }
+      }
+      note(kind, concat("partition with clients for ", length.ms(), "ms",
+                        leader ? concat(", leader ", world_.node_name(*leader), " in the minority")
+                               : std::string()));
+      world_.at(until, [this, minority, majority, members_in_minority] {
+        for (size_t from : minority) {
+          for (size_t to : majority) {
+            world_.unblock_link(from, to);
+            world_.unblock_link(to, from);
+          }
+        }
+        for (size_t index = 0; index < members_in_minority; index++)
+          release_budget(minority[index]);
+      });
+      return;
+    }
+    case FaultKind::halog_rot: {
+      // Rot of a file that resync serves to peers: caught by the HALog's checksums and its
+      // closing root block, never replayed.
+      if (disk_fault_nodes_.empty()) return;
+      const size_t node = rng_.pick(disk_fault_nodes_);
+      const std::optional<FaultSite> site = world_.disk_image(node).rot(rng_, "halog/");
+      if (site) {
+        note(kind,
+             concat("halog_rot ", world_.node_name(node), " ", site->path, " at ", site->offset));
+      }
+      return;
+    }
+    case FaultKind::crash_after_yes:
+      if (yes_crash_armed_) return;
+      yes_crash_armed_ = true;
+      yes_voters_.clear();
+      note(kind, "crash after YES armed");
+      return;
     case FaultKind::asymmetric_partition: {
       const size_t from = random_node();
       const size_t to = random_node();
@@ -195,7 +272,11 @@ void FaultInjector::inject(FaultKind kind) {
       const double before = model.slow_probability;
       model.slow_probability = std::max(before, rng_.unit() * 0.3);
       note(kind, concat("slow network for ", length.ms(), "ms"));
-      world_.at(until, [this, before] { world_.network_model().slow_probability = before; });
+      world_.at(until, [this, before] {
+        // At the heal, heal_everything() has reset it (and runs first): an overlapping window's
+        // `before` would otherwise outlive the heal (fuzz seed 350, bit flips).
+        if (world_.now() < heal_at_) world_.network_model().slow_probability = before;
+      });
       return;
     }
     case FaultKind::connection_reset:
@@ -215,7 +296,10 @@ void FaultInjector::inject(FaultKind kind) {
       const double before = model.bit_flip_probability;
       model.bit_flip_probability = std::max(before, rng_.unit() * 0.05);
       note(kind, concat("bit flips in flight for ", length.ms(), "ms"));
-      world_.at(until, [this, before] { world_.network_model().bit_flip_probability = before; });
+      world_.at(until, [this, before] {
+        // As for slow_network: a window that ends at the heal restores nothing.
+        if (world_.now() < heal_at_) world_.network_model().bit_flip_probability = before;
+      });
       return;
     }
     case FaultKind::crash: {
@@ -297,6 +381,50 @@ void FaultInjector::inject(FaultKind kind) {
   }
 }
 
+void FaultInjector::on_yes_sent(size_t node, uint64_t counter) {
+  if (!yes_crash_armed_ || node >= target_count_) return;
+  if (counter != yes_counter_) {
+    yes_counter_ = counter;
+    yes_voters_.clear();
+  }
+  if (std::find(yes_voters_.begin(), yes_voters_.end(), node) == yes_voters_.end()) {
+    yes_voters_.push_back(node);
+  }
+}
+
+void FaultInjector::on_commit(size_t node, uint64_t counter) {
+  if (!yes_crash_armed_ || node >= target_count_ || counter != yes_counter_) return;
+  if (yes_voters_.empty() ||
+      std::find(yes_voters_.begin(), yes_voters_.end(), node) != yes_voters_.end()) {
+    return;  // A voter's own commit, not the leader's.
+  }
+  yes_crash_armed_ = false;
+  // The leader made the write set durable and counted its voters' YES: every voter loses power
+  // before the COMMIT reaches it (a YES means the write set is durable there, so nothing it
+  // voted for may be lost), and the leader crashes before anyone else learns the commit. Both
+  // from the world's loop: the node's own fibers are running now. The voters restart at once,
+  // so at most the leader counts against the budget.
+  world_.at(world_.now(), [this, leader = node, voters = yes_voters_] {
+    if (world_.now() >= heal_at_ || !world_.is_up(leader) || !take_budget(leader)) return;
+    const Instant until = std::min(heal_at_, world_.now() + random_duration());
+    std::string names;
+    for (size_t voter : voters) {
+      if (!world_.is_up(voter)) continue;
+      world_.lose_power(voter);
+      world_.start(voter);
+      names += concat(" ", world_.node_name(voter));
+    }
+    world_.crash(leader);
+    note(FaultKind::crash_after_yes,
+         concat("crash after YES: power lost on", names, ", leader ", world_.node_name(leader),
+                " down for ", (until - world_.now()).ms(), "ms"));
+    world_.at(until, [this, leader] {
+      if (!world_.is_up(leader)) world_.start(leader);
+      release_budget(leader);
+    });
+  });
+}
+
 void FaultInjector::heal_everything() {
   world_.heal_network();
   for (size_t node = 0; node < target_count_; node++) {
@@ -310,6 +438,7 @@ void FaultInjector::heal_everything() {
   }
   world_.network_model().bit_flip_probability = 0.0;
   world_.network_model().slow_probability = 0.0;
+  yes_crash_armed_ = false;
   world_.trace_event(World::world_node, "fault heal everything");
 }
 

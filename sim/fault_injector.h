@@ -7,6 +7,8 @@
 
 #include <array>
 #include <cstdint>
+#include <functional>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -32,8 +34,15 @@ enum class FaultKind : uint8_t {
   misdirected_write,     // Writes land elsewhere for a while.
   sync_failure,          // Syncs fail (dropping dirty data) for a while.
   full_disk,             // The disk fills up for a while.
+  // Drawn per seed from a stream of their own (ClusterSpec::draw), so that the kinds above draw
+  // as they did before these existed.
+  partition_with_clients,  // A partition with each client on one side, some with the minority.
+  halog_rot,               // A durable bit of an HALog file flips at rest.
+  crash_after_yes,         // Buggify: once a leader commits, its YES voters lose power.
 };
-inline constexpr size_t fault_kind_count = 15;
+inline constexpr size_t fault_kind_count = 18;
+// The kinds FaultPlan::swarm draws; the rest are drawn by ClusterSpec::draw.
+inline constexpr size_t fault_kind_count_first = 15;
 
 const char* fault_kind_name(FaultKind kind);
 // Parses a name of fault_kind_name(); false if unknown.
@@ -70,6 +79,20 @@ class FaultInjector {
   // Schedules faults from `begin` until `heal_at`, when everything heals and every crashed node
   // restarts.
   void schedule(Instant begin, Instant heal_at);
+  // Strikes one fault of `kind` now, within the budget (a scenario's scheduled fault of a kind
+  // that only this class knows how to strike). REQUIRES: schedule() was called.
+  void strike(FaultKind kind) { inject(kind); }
+
+  // Who leads now (a world index), for the faults that aim at the leader; unset: nobody known.
+  void set_leader_probe(std::function<std::optional<size_t>()> probe) {
+    leader_probe_ = std::move(probe);
+  }
+
+  // Targeted crash points (FoundationDB's buggify), fed by the harness from the nodes' observer.
+  // `node` sent a YES vote for write set `counter`.
+  void on_yes_sent(size_t node, uint64_t counter);
+  // `node` made commit point `counter` durable.
+  void on_commit(size_t node, uint64_t counter);
   const FaultPlan& plan() const { return plan_; }
   // One line per injected fault, in order (also in the world's trace).
   const std::vector<std::string>& log() const { return log_; }
@@ -97,6 +120,11 @@ class FaultInjector {
   std::vector<std::string> log_;
   std::array<uint64_t, fault_kind_count> counts_{};
   std::vector<uint64_t> original_capacity_;
+  // crash_after_yes: armed by the Poisson process, struck by the next commit that had YES votes.
+  std::function<std::optional<size_t>()> leader_probe_;
+  bool yes_crash_armed_ = false;
+  uint64_t yes_counter_ = 0;
+  std::vector<size_t> yes_voters_;
 };
 
 }  // namespace quire::sim

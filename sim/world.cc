@@ -97,6 +97,14 @@ void World::start(size_t node) {
 }
 
 void World::crash(size_t node) {
+  crash_with(node, options_.crash_fates);
+}
+
+void World::lose_power(size_t node) {
+  crash_with(node, CrashFates{.keep = 0.0, .lose = 1.0, .tear = 0.0});
+}
+
+void World::crash_with(size_t node, const CrashFates& fates) {
   QUIRE_ASSERT(node < nodes_.size());
   QUIRE_ASSERT(running_node_ == world_node);  // Never from inside the node's own fibers.
   Node& target = *nodes_[node];
@@ -107,7 +115,7 @@ void World::crash(size_t node) {
   target.process.reset();
   running_node_ = world_node;
   fabric_->reset_node(node);
-  const uint64_t damaged = target.disk_image.crash(fault_rng_, options_.crash_fates);
+  const uint64_t damaged = target.disk_image.crash(fault_rng_, fates);
   target.paused_until = Instant();
   trace_event(node, concat("process crash; unsynced writes lost or torn: ", damaged));
 }

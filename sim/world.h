@@ -81,6 +81,9 @@ class World {
   void crash(size_t node);
   // crash() then start().
   void restart(size_t node);
+  // A power loss: crash() with every unsynced write lost, whatever the world's crash fates say
+  // (what a member promised durable and did not sync is gone).
+  void lose_power(size_t node);
   // A GC pause: the node's fibers do not run until now() + duration; time and the network go on.
   void pause(size_t node, Duration duration);
   // The node's monotonic clock runs fast (positive) or slow by this many parts per million.
@@ -148,6 +151,7 @@ class World {
 
  private:
   struct Node;
+  void crash_with(size_t node, const CrashFates& fates);
   struct HeapEntry {
     Instant time;
     uint64_t sequence;

@@ -1,9 +1,18 @@
 #include "engine/core/election.h"
 
 #include "engine/core/leadership.h"
+#include "io/base/planted_bug.h"
 
 namespace quire::engine::core::election {
 namespace {
+
+// The election restriction: a candidate's history ends at least where this member's does.
+bool far_enough(const Position& candidate, const Position& own) {
+  if (candidate >= own) return true;
+  // Planted bug: a candidate one commit point behind, in the same term, is good enough.
+  return planted(PlantedBug::vote_for_candidate_behind) && candidate.term == own.term &&
+         candidate.counter.next() == own.counter;
+}
 
 void start_election(Context& context) {
   ReplicaState& state = context.state;
@@ -77,7 +86,7 @@ void on_pre_vote_request(Context& context, const Envelope& envelope,
                          const PreVoteRequest& request) {
   const ReplicaState& state = context.state;
   const bool granted = envelope.term > state.term && !hears_a_leader(context) &&
-                       request.position >= state.position() && !state.resync.rebuilding &&
+                       far_enough(request.position, state.position()) && !state.resync.rebuilding &&
                        !state.history_lost;
   if (!granted && hears_a_leader(context)) context.mark("pre_vote_refused_for_live_leader");
   context.send(envelope.from, PreVoteResponse{granted});
@@ -96,8 +105,9 @@ void on_vote_request(Context& context, const Envelope& envelope, const VoteReque
   ReplicaState& state = context.state;
   QUIRE_ASSERT(envelope.term == state.term);  // The preamble adopted or refused other terms.
   const bool free_to_vote = state.voted_for == node_none || state.voted_for == envelope.from;
-  const bool granted = free_to_vote && !state.is_leader() && request.position >= state.position() &&
-                       !state.resync.rebuilding && !state.history_lost;
+  const bool granted = free_to_vote && !state.is_leader() &&
+                       far_enough(request.position, state.position()) && !state.resync.rebuilding &&
+                       !state.history_lost;
   if (granted) {
     state.voted_for = envelope.from;
     reset_timer(context);

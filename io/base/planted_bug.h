@@ -28,6 +28,9 @@ enum class PlantedBug : uint8_t {
   snapshot_byte_altered,           // The snapshot writer alters a byte after verifying it.
   resync_never_starts,             // A follower behind the leader never starts a resync.
   client_gives_up_on_unreachable,  // A client ends its call at a member that is down.
+  yes_before_durable,              // A member prepares (and votes YES) without syncing.
+  linearizable_read_without_quorum,  // A leader answers a linearizable read unconfirmed.
+  vote_for_candidate_behind,         // A vote goes to a candidate one commit point behind.
 };
 
 struct PlantedBugInfo {
@@ -45,6 +48,10 @@ inline constexpr PlantedBugInfo planted_bugs[] = {
     {PlantedBug::snapshot_byte_altered, "snapshot_byte_altered", "snapshot"},
     {PlantedBug::resync_never_starts, "resync_never_starts", "liveness"},
     {PlantedBug::client_gives_up_on_unreachable, "client_gives_up_on_unreachable", "availability"},
+    {PlantedBug::yes_before_durable, "yes_before_durable", "commit_safety"},
+    {PlantedBug::linearizable_read_without_quorum, "linearizable_read_without_quorum",
+     "linearizability"},
+    {PlantedBug::vote_for_candidate_behind, "vote_for_candidate_behind", "commit_safety"},
 };
 
 // The bug named `name`, or nullptr.

@@ -10,6 +10,7 @@
 #include <map>
 
 #include "engine/client.h"
+#include "engine/codec.h"
 #include "engine/node.h"
 #include "io/base/text.h"
 #include "sim/world.h"
@@ -94,6 +95,37 @@ TEST(Cluster, ForeignGroupIsRefusedWithAReason) {
   ASSERT_TRUE(refusal.has_value());
   EXPECT_EQ(refusal->code(), ErrorCode::refused);
   EXPECT_NE(refusal->message().find("wrong group"), std::string::npos) << refusal->message();
+}
+
+// A hello that cannot be read (a bit flipped in flight) is not a refusal: the member closes the
+// connection without a hello reply, so the client counts one failed attempt instead of taking the
+// group's final word (fuzz seed 17, scenarios/bug_a_garbled_hello_refused_the_client.scenario).
+TEST(Cluster, UnreadableHelloClosesWithoutARefusal) {
+  Cluster cluster(2);
+  cluster.world.run_for(Duration::seconds(1));
+  std::optional<Result<Bytes>> reply;
+  cluster.run_client("garbler", [&](io::Runtime& runtime) {
+    auto connection =
+        runtime.network().connect(io::Address{"n1", port}, runtime.now() + Duration::seconds(1));
+    ASSERT_TRUE(connection.ok());
+    wire::Frame hello;
+    hello.mutable_hello()->set_group("test-group");
+    hello.mutable_hello()->set_token(0x5eed);
+    hello.mutable_hello()->set_peer(wire::Hello::CLIENT);
+    Bytes garbled = seal_frame(hello);
+    garbled[9] ^= 0x10;
+    ASSERT_TRUE((*connection)->send(garbled).ok());
+    reply = (*connection)->receive(runtime.now() + Duration::seconds(2));
+  });
+  ASSERT_TRUE(reply.has_value());
+  EXPECT_FALSE(reply->ok()) << "the member answered an unreadable hello";
+  // And a client with a readable hello is served.
+  bool served = false;
+  cluster.run_client("client", [&](io::Runtime& runtime) {
+    Client client(runtime, GroupIdentity{"test-group", 0x5eed}, cluster.addresses());
+    served = client.call(put("k", "v"), runtime.now() + Duration::seconds(10)).ok();
+  });
+  EXPECT_TRUE(served);
 }
 
 // A refusal is a configuration error no retry mends: call() reports it at once instead of

@@ -79,8 +79,10 @@ TEST_P(DeterminismPerFault, SameSeedSameTrace) {
   EXPECT_EQ(first.trace.hash(), second.trace.hash()) << fault_kind_name(kind);
 }
 
+// The kinds past the first strike what only a quire cluster has (HALog files, YES votes, client
+// nodes): `quire-sim fuzz --check-determinism` covers them.
 INSTANTIATE_TEST_SUITE_P(EveryFaultKind, DeterminismPerFault,
-                         ::testing::Range<size_t>(0, fault_kind_count),
+                         ::testing::Range<size_t>(0, fault_kind_count_first),
                          [](const ::testing::TestParamInfo<size_t>& info) {
                            return std::string(fault_kind_name(static_cast<FaultKind>(info.param)));
                          });

