@@ -13,7 +13,7 @@
 #include <vector>
 
 #include "engine/transport.h"
-#include "io/disk.h"
+#include "io/runtime.h"
 
 namespace quire::engine {
 
@@ -23,9 +23,10 @@ std::string member_list_text(const std::vector<MemberAddress>& members);
 uint64_t member_list_digest(const std::vector<MemberAddress>& members);
 
 // Stores `members` at `path` if no list is stored yet (durably: written, synced, renamed), else
-// compares. Suspends. Errors: invalid_argument (a different list is stored: the message names
-// both), corruption (the file does not parse or fails its checksum), io errors.
-Status check_member_list_file(io::Disk& disk, const std::string& path,
+// compares. A stored file that does not parse or fails its checksum (rot at rest) is written
+// again from `members`, with a trace line. Suspends. Errors: invalid_argument (a different list
+// is stored: the message names both), io errors.
+Status check_member_list_file(io::Runtime& runtime, const std::string& path,
                               const std::vector<MemberAddress>& members);
 
 }  // namespace quire::engine

@@ -155,7 +155,7 @@ Status Node::mark_history_lost(const std::string& lost_marker) {
 Status Node::run() {
   QUIRE_TRY(config_.validate());
   QUIRE_TRY(check_member_list_file(
-      runtime_.disk(), config_.data_path(store::format::member_list_file_name), config_.members));
+      runtime_, config_.data_path(store::format::member_list_file_name), config_.members));
   QUIRE_TRY_ASSIGN(const core::RecoveredState recovered, recover());
   Transport::Handlers handlers;
   handlers.on_peer_message = [this](core::Envelope envelope) {
