@@ -86,9 +86,11 @@ Duration liveness_bound_after_heal(SimCluster& cluster, const ClusterSpec& spec)
   }
   Duration bound = spec.liveness_bound;
   if (config.scrub_bytes_per_second > 0) {
-    const Duration pass = std::max(config.scrub_pass_target,
-                                   Duration::milliseconds(static_cast<int64_t>(
-                                       journal_bytes_max * 1000 / config.scrub_bytes_per_second)));
+    const uint64_t blocks = journal_bytes_max / config.journal.write_cache_block_size_bytes + 1;
+    const Duration reading = Duration::milliseconds(static_cast<int64_t>(
+                                 journal_bytes_max * 1000 / config.scrub_bytes_per_second)) +
+                             liveness_scrub_per_block * static_cast<int64_t>(blocks);
+    const Duration pass = std::max(config.scrub_pass_target, reading);
     bound = bound + pass * 2;
   }
   if (oldest < newest) {

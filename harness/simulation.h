@@ -22,6 +22,10 @@ namespace quire::harness {
 // What the liveness bound allows per commit point that the furthest-behind member must resync
 // after the heal (a fetch, a replay and a sync of one HALog, with room to spare).
 inline constexpr Duration liveness_resync_per_commit_point = Duration::milliseconds(20);
+// What the bound allows per block a scrub pass reads: its header and its body, each at the
+// simulated disk's slowest read (sim/sim_disk.h, 200 us). Small blocks make a pass slower than
+// its byte rate says (seed 812020 at 300 s: 69,000 commit points in 8 KiB blocks).
+inline constexpr Duration liveness_scrub_per_block = Duration::microseconds(400);
 
 struct SimulationOptions {
   sim::TraceOptions trace;
