@@ -128,42 +128,59 @@ void FaultInjector::note(FaultKind kind, std::string text) {
   log_.push_back(concat(format_time(world_.now()), " ", text));
 }
 
+std::vector<size_t> FaultInjector::shuffled_targets() {
+  std::vector<size_t> order(target_count_);
+  for (size_t node = 0; node < order.size(); node++)
+    order[node] = node;
+  rng_.shuffle(order);
+  return order;
+}
+
+bool FaultInjector::take_budget_of_all(const std::vector<size_t>& nodes) {
+  for (size_t node : nodes) {
+    if (!take_budget(node)) {
+      for (size_t taken : nodes) {
+        if (taken == node) break;
+        release_budget(taken);
+      }
+      return false;
+    }
+  }
+  return true;
+}
+
+void FaultInjector::heal_partition_at(Instant until, std::vector<size_t> minority,
+                                      std::vector<size_t> majority, size_t budgeted_count) {
+  QUIRE_ASSERT(budgeted_count <= minority.size());
+  world_.at(until,
+            [this, minority = std::move(minority), majority = std::move(majority), budgeted_count] {
+              for (size_t from : minority) {
+                for (size_t to : majority) {
+                  world_.unblock_link(from, to);
+                  world_.unblock_link(to, from);
+                }
+              }
+              for (size_t index = 0; index < budgeted_count; index++)
+                release_budget(minority[index]);
+            });
+}
+
 void FaultInjector::inject(FaultKind kind) {
   const Instant until = std::min(heal_at_, world_.now() + random_duration());
   const Duration length = until - world_.now();
   switch (kind) {
     case FaultKind::partition: {
       // A random split into two non-empty groups; the smaller side counts against the budget.
-      std::vector<size_t> order(target_count_);
-      for (size_t node = 0; node < order.size(); node++)
-        order[node] = node;
-      rng_.shuffle(order);
+      std::vector<size_t> order = shuffled_targets();
       if (order.size() < 2) return;
       const size_t cut =
           static_cast<size_t>(rng_.between(1, std::min(order.size() - 1, plan_.max_faulty_nodes)));
       std::vector<size_t> minority(order.begin(), order.begin() + static_cast<std::ptrdiff_t>(cut));
       std::vector<size_t> majority(order.begin() + static_cast<std::ptrdiff_t>(cut), order.end());
-      for (size_t node : minority) {
-        if (!take_budget(node)) {
-          for (size_t taken : minority) {
-            if (taken == node) break;
-            release_budget(taken);
-          }
-          return;
-        }
-      }
+      if (!take_budget_of_all(minority)) return;
       world_.partition({minority, majority});
       note(kind, concat("partition for ", length.ms(), "ms"));
-      world_.at(until, [this, minority, majority] {
-        for (size_t from : minority) {
-          for (size_t to : majority) {
-            world_.unblock_link(from, to);
-            world_.unblock_link(to, from);
-          }
-        }
-        for (size_t node : minority)
-          release_budget(node);
-      });
+      heal_partition_at(until, minority, majority, minority.size());
       return;
     }
     case FaultKind::partition_with_clients: {
@@ -171,10 +188,7 @@ void FaultInjector::inject(FaultKind kind) {
       // one side at random, at least one of them with the minority: a leader cut off from the
       // majority, which still believes it leads until its check-quorum, is reachable by clients
       // that the new leader's clients write behind.
-      std::vector<size_t> order(target_count_);
-      for (size_t node = 0; node < order.size(); node++)
-        order[node] = node;
-      rng_.shuffle(order);
+      std::vector<size_t> order = shuffled_targets();
       if (order.size() < 2 || world_.node_count() == target_count_) return;
       // The leader with the minority: the side it can still reach when it should not lead.
       const std::optional<size_t> leader = leader_probe_ ? leader_probe_() : std::nullopt;
@@ -185,15 +199,7 @@ void FaultInjector::inject(FaultKind kind) {
           static_cast<size_t>(rng_.between(1, std::min(order.size() - 1, plan_.max_faulty_nodes)));
       std::vector<size_t> minority(order.begin(), order.begin() + static_cast<std::ptrdiff_t>(cut));
       std::vector<size_t> majority(order.begin() + static_cast<std::ptrdiff_t>(cut), order.end());
-      for (size_t node : minority) {
-        if (!take_budget(node)) {
-          for (size_t taken : minority) {
-            if (taken == node) break;
-            release_budget(taken);
-          }
-          return;
-        }
-      }
+      if (!take_budget_of_all(minority)) return;
       const size_t members_in_minority = minority.size();
       for (size_t client = target_count_; client < world_.node_count(); client++) {
         const bool with_minority = client == target_count_ || rng_.one_in(2);
@@ -210,16 +216,7 @@ void FaultInjector::inject(FaultKind kind) {
       note(kind, concat("partition with clients for ", length.ms(), "ms",
                         leader ? concat(", leader ", world_.node_name(*leader), " in the minority")
                                : std::string()));
-      world_.at(until, [this, minority, majority, members_in_minority] {
-        for (size_t from : minority) {
-          for (size_t to : majority) {
-            world_.unblock_link(from, to);
-            world_.unblock_link(to, from);
-          }
-        }
-        for (size_t index = 0; index < members_in_minority; index++)
-          release_budget(minority[index]);
-      });
+      heal_partition_at(until, minority, majority, members_in_minority);
       return;
     }
     case FaultKind::halog_rot: {

@@ -105,6 +105,14 @@ class FaultInjector {
   void inject(FaultKind kind);
   bool take_budget(size_t node);  // False if the node is already faulty or the budget is spent.
   void release_budget(size_t node);
+  // The target nodes in a random order.
+  std::vector<size_t> shuffled_targets();
+  // Takes the budget of every node, or of none (false).
+  bool take_budget_of_all(const std::vector<size_t>& nodes);
+  // At `until`, unblocks every link between the sides and releases the budget of the first
+  // `budgeted_count` nodes of `minority` (the members; client nodes take none).
+  void heal_partition_at(Instant until, std::vector<size_t> minority, std::vector<size_t> majority,
+                         size_t budgeted_count);
   size_t random_node() { return static_cast<size_t>(rng_.uniform(target_count_)); }
   Duration random_duration();
   void note(FaultKind kind, std::string text);
