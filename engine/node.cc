@@ -57,8 +57,11 @@ Result<core::RecoveredState> Node::recover() {
   // the starts before the last. A full disk is not the journal's fault: setting the journal aside
   // would not free the space a rebuild needs.
   bool keeps_failing = false;
+  // invalid_argument: a journal of another format version, which no restart or rebuild should
+  // touch (the operator decides); it stops the node with that message.
   if (!opened.ok() && opened.code() != ErrorCode::corruption &&
-      opened.code() != ErrorCode::no_space && config_.members.size() > 1) {
+      opened.code() != ErrorCode::no_space && opened.code() != ErrorCode::invalid_argument &&
+      config_.members.size() > 1) {
     QUIRE_TRY_ASSIGN(keeps_failing, note_failed_open());
     if (!keeps_failing) return std::move(opened).error();
   }
@@ -90,7 +93,9 @@ Result<core::RecoveredState> Node::recover() {
   recovered.voted_for = quorum.voted_for;
   recovered.committed = journal_->root();
   QUIRE_TRY_ASSIGN(recovered.journal_lost, runtime_.disk().exists(lost_marker));
-  if (!recovered.journal_lost && config_.members.size() > 1 && lost_a_committed_root(quorum)) {
+  // The vote is the journal's newest prepared record (one sync per commit point).
+  const std::optional<store::RootBlock>& prepared = journal_->recovered_prepared();
+  if (!recovered.journal_lost && config_.members.size() > 1 && lost_a_committed_root(prepared)) {
     QUIRE_TRY(mark_history_lost(lost_marker));
     recovered.journal_lost = true;
   }
@@ -98,10 +103,9 @@ Result<core::RecoveredState> Node::recover() {
   if (recovered.journal_lost && held) {
     // Its votes no longer count until it rebuilds, so neither does a write set it holds.
     QUIRE_TRY(journal_->rollback());
-  } else if (held && quorum.prepared && quorum.prepared->commit_counter == *held &&
-             *held == journal_->commit_counter().next() &&
-             journal_->prepare(*quorum.prepared).ok()) {
-    recovered.prepared = quorum.prepared;
+  } else if (held && prepared && prepared->commit_counter == *held &&
+             *held == journal_->commit_counter().next() && journal_->prepare(*prepared).ok()) {
+    recovered.prepared = prepared;
   } else if (held) {
     // Bytes without a vote: not part of this member's history.
     QUIRE_TRY(journal_->rollback());
@@ -112,17 +116,17 @@ Result<core::RecoveredState> Node::recover() {
   return recovered;
 }
 
-bool Node::lost_a_committed_root(const store::QuorumState& quorum) const {
+bool Node::lost_a_committed_root(const std::optional<store::RootBlock>& prepared) const {
   // This member voted YES for write set P only while it held P-1 committed, and its journal
   // never goes below a commit point it held (a rebuild installs a prefix at least that long). A
   // journal that opened below P-1 therefore lost a root block it had written: the newest slot
   // rotted, and the other slot was older. Held again from its blocks, P-1 would look merely
   // prepared; a vote for P, which may have helped commit P, would be forgotten.
-  if (!quorum.prepared) return false;
+  if (!prepared) return false;
   const CommitCounter opened = journal_->commit_counter();
-  if (quorum.prepared->commit_counter.value() <= opened.value() + 1) return false;
+  if (prepared->commit_counter.value() <= opened.value() + 1) return false;
   runtime_.trace(concat("journal opened at commit point ", opened, " below its vote for ",
-                        quorum.prepared->commit_counter, ": a committed root block was lost"));
+                        prepared->commit_counter, ": a committed root block was lost"));
   return true;
 }
 

@@ -38,7 +38,7 @@ class Node {
  private:
   Result<core::RecoveredState> recover();
   // True when the journal opened below the commit point this member's last YES vote implies.
-  bool lost_a_committed_root(const store::QuorumState& quorum) const;
+  bool lost_a_committed_root(const std::optional<store::RootBlock>& prepared) const;
   // Counts a failed open durably; true when this is the journal_open_failures_max-th in a row.
   Result<bool> note_failed_open();
   Status clear_failed_opens();

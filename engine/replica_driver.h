@@ -58,6 +58,8 @@ class ReplicaDriver {
   // Stops the node: a write the protocol relies on failed.
   void fail(const Error& error);
   void trace_transitions(const core::ReplicaStatus& before);
+  // On each tick: syncs a committed root block no write set's prepare synced since the last.
+  void sync_idle_root();
 
   io::Runtime& runtime_;
   const NodeConfig& config_;
@@ -72,6 +74,7 @@ class ReplicaDriver {
   std::optional<Error> fatal_;
   bool stopping_ = false;
   uint64_t steps_ = 0;
+  std::optional<CommitCounter> unsynced_root_seen_;  // Unsynced at the last tick.
   size_t helpers_running_ = 0;
   io::Event helpers_done_;
 };

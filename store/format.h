@@ -24,15 +24,22 @@ constexpr uint64_t magic_from_text(std::string_view text) {
 
 // The version of every file kind below. One number for the whole store format: a reader refuses
 // any other.
-inline constexpr uint16_t version = 1;
+// Version 2: the prepared record slots (the vote of the one-sync commit path) sit between the root
+// slots and the data region, and the quorum state no longer holds a prepared root.
+inline constexpr uint16_t version = 2;
 
 // ---- Journal file ---------------------------------------------------------------------------
 
 // Two root-block slots, each one disk sector so that writing one can never tear the other; the
-// root block of commit counter N lives in slot N % 2. The data region starts after them.
+// root block of commit counter N lives in slot N % 2. Then two prepared-record slots, one sector
+// each (the record of sequence s in slot s % 2). The data region starts after them.
 inline constexpr uint64_t root_slot_size_bytes = 4096;
 inline constexpr uint64_t root_slot_count = 2;
-inline constexpr uint64_t data_region_begin_offset = root_slot_size_bytes * root_slot_count;
+inline constexpr uint64_t prepared_slots_begin_offset = root_slot_size_bytes * root_slot_count;
+inline constexpr uint64_t prepared_slot_size_bytes = 4096;
+inline constexpr uint64_t prepared_slot_count = 2;
+inline constexpr uint64_t data_region_begin_offset =
+    prepared_slots_begin_offset + prepared_slot_size_bytes * prepared_slot_count;
 
 inline constexpr uint64_t root_block_magic = magic_from_text("QUIRE-RB");
 inline constexpr size_t root_block_size_bytes = 128;
@@ -58,6 +65,27 @@ inline constexpr size_t checksum = 120;  // XXH3 of bytes [0, 120).
 }  // namespace root_block_field
 static_assert(root_block_field::checksum + 8 == root_block_size_bytes);
 static_assert(root_block_size_bytes <= root_slot_size_bytes);
+
+// A prepared record: this member's YES vote for root block `prepared`, written with the held
+// write set and made durable by the same sync (docs/format.md, "Prepared records").
+inline constexpr uint64_t prepared_record_magic = magic_from_text("QUIRE-PR");
+inline constexpr size_t prepared_record_size_bytes = 288;
+namespace prepared_record_field {
+inline constexpr size_t magic = 0;
+inline constexpr size_t version = 8;
+inline constexpr size_t size = 10;
+inline constexpr size_t reserved = 12;
+inline constexpr size_t sequence = 16;
+inline constexpr size_t prepared_root = 24;   // The root block voted for (128 bytes).
+inline constexpr size_t committed_root = 152;  // The journal's root when it was written.
+inline constexpr size_t checksum = 280;       // XXH3 of [0, 280).
+}  // namespace prepared_record_field
+static_assert(prepared_record_field::prepared_root + root_block_size_bytes ==
+              prepared_record_field::committed_root);
+static_assert(prepared_record_field::committed_root + root_block_size_bytes ==
+              prepared_record_field::checksum);
+static_assert(prepared_record_field::checksum + 8 == prepared_record_size_bytes);
+static_assert(prepared_record_size_bytes <= prepared_slot_size_bytes);
 
 // ---- Write-cache blocks and records ----------------------------------------------------------
 
@@ -205,15 +233,11 @@ inline constexpr size_t size = 10;
 inline constexpr size_t reserved = 12;
 inline constexpr size_t sequence = 16;
 inline constexpr size_t current_term = 24;
-inline constexpr size_t voted_for = 32;     // u32 NodeId; 0 = none.
-inline constexpr size_t has_prepared = 36;  // u8: 1 when prepared_root holds a root block.
-inline constexpr size_t reserved_2 = 37;
-inline constexpr size_t prepared_root = 40;  // A root block (128 bytes), zeros when absent.
-inline constexpr size_t reserved_tail = 168;
+inline constexpr size_t voted_for = 32;  // u32 NodeId; 0 = none.
+// Zeros: version 1 kept the prepared root here; the journal's prepared records hold it now.
+inline constexpr size_t reserved_tail = 36;
 inline constexpr size_t checksum = 184;  // XXH3 of [0, 184).
 }  // namespace quorum_state_field
-static_assert(quorum_state_field::prepared_root + root_block_size_bytes ==
-              quorum_state_field::reserved_tail);
 static_assert(quorum_state_field::checksum + 8 == quorum_state_record_size_bytes);
 static_assert(quorum_state_record_size_bytes <= quorum_state_slot_size_bytes);
 

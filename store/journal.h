@@ -181,14 +181,29 @@ class Journal {
   std::optional<CommitCounter> uncommitted_counter() const;
   // Checks that the held write set is whole and is the one `proposed` describes (counter, begin
   // and end offsets, block count, write-set hash; for a sealed or already prepared one, the same
-  // trees), then syncs the journal. Errors: unavailable (nothing or not all held),
-  // invalid_argument (another write set), io_error (then failed()).
+  // trees), reads it back, writes the prepared record naming `proposed` and the committed root,
+  // and syncs the journal once: afterwards the write set and the vote for `proposed` survive a
+  // crash (recovered_prepared()). The sync also makes an unsynced committed root durable.
+  // Errors: unavailable (nothing or not all held), invalid_argument (another write set),
+  // checksum_mismatch (the write set reads back different), io_error (then failed()).
   Status prepare(const RootBlock& proposed);
   // Commits the held write set as `root`, which may differ from the proposal only in term and
-  // commit time: appends it to the HALog, writes it into its slot, syncs. Prepares first if
-  // prepare was not called. A repeated commit of the current root is accepted. Errors: as
-  // prepare, plus no_space (the HALog append; nothing changed, commit may be retried).
+  // commit time: appends it to the HALog, writes it into its slot and reads it back, without a
+  // sync: the root becomes durable at the next sync of the journal (the next prepare, replay or
+  // rollback, or sync_committed()). A crash before that takes the journal back one commit point
+  // with this write set held again and its prepared record (docs/format.md). Syncs the write set
+  // first if prepare was not called. A repeated commit of the current root is accepted. Errors:
+  // as prepare, plus no_space (the HALog append; nothing changed, commit may be retried).
   Status commit(const RootBlock& root);
+  // Whether the committed root was written after the journal's last sync.
+  bool root_unsynced() const { return root_unsynced_; }
+  // Makes an unsynced committed root durable (a sync of the journal). Errors: io_error (then
+  // failed()).
+  Status sync_committed();
+  // The root block of the newest prepared record open found: the vote this member last made
+  // durably. The engine compares it with uncommitted_counter() to hold or roll back, and with
+  // commit_counter() to see whether a committed root was lost.
+  const std::optional<RootBlock>& recovered_prepared() const { return recovered_prepared_; }
   // Drops the held write set and the pending layer: truncates to the committed end, syncs, and
   // deletes the HALog of the uncommitted counter. Errors: io_error (then failed()).
   Status rollback();
@@ -278,7 +293,10 @@ class Journal {
   Result<WriteSet> seal_layer(const PendingLayer& layer, Term term, int64_t commit_time_ns);
   Status lay_down_block(ByteView block, bool write_halog);
   Status check_proposal(const RootBlock& proposed) const;
-  Status make_durable();
+  // Syncs the held write set and, with `vote`, the prepared record naming it (one sync).
+  Status make_durable(const RootBlock* vote);
+  Status write_prepared_record(const RootBlock& vote);
+  Status roll_forward_to_recorded_commit();
   // Reads the held write set back from the file and checks its hash.
   Status verify_held_bytes();
   Status commit_held(const RootBlock& root);
@@ -303,6 +321,11 @@ class Journal {
   CommitCounter settled_through_;
   bool failed_ = false;
   bool mutating_ = false;
+  bool root_unsynced_ = false;
+  // The prepared records: the newest one open found, the last one written, the next sequence.
+  std::optional<RootBlock> recovered_prepared_;
+  std::optional<PreparedRecord> last_prepared_record_;
+  uint64_t next_prepared_sequence_ = 0;
   std::vector<std::string> recovery_notes_;
 };
 

@@ -33,6 +33,7 @@ Result<std::unique_ptr<JournalFile>> JournalFile::open(io::Disk& disk, const std
 Result<RootBlock> JournalFile::newest_root(std::vector<std::string>& notes) {
   QUIRE_TRY_ASSIGN(const uint64_t file_size, file_->size());
   std::optional<RootBlock> best;
+  std::optional<uint16_t> foreign_version;
   bool best_misplaced = false;
   for (uint64_t slot = 0; slot < format::root_slot_count; slot++) {
     const uint64_t offset = slot * format::root_slot_size_bytes;
@@ -43,6 +44,8 @@ Result<RootBlock> JournalFile::newest_root(std::vector<std::string>& notes) {
       continue;
     }
     auto root = decode_root_block(ByteView(bytes).first(*read));
+    const std::optional<uint16_t> version = root_block_format_version(ByteView(bytes).first(*read));
+    if (version.has_value() && *version != format::version) foreign_version = version;
     if (!root.ok()) {
       notes.push_back(concat("root slot ", slot, " refused: ", root.error().message()));
       continue;
@@ -57,6 +60,15 @@ Result<RootBlock> JournalFile::newest_root(std::vector<std::string>& notes) {
       best = *root;
       best_misplaced = slot_offset(root->commit_counter) != offset;
     }
+  }
+  if (!best.has_value() && foreign_version.has_value()) {
+    // Not damage: setting it aside and rebuilding would throw away a journal another build
+    // reads. There is no release to migrate from yet, so the operator decides.
+    return Error(ErrorCode::invalid_argument,
+                 concat("the journal is of format version ", *foreign_version,
+                        " and this build reads version ", format::version,
+                        " only; there is no migration: start this member from an empty data ",
+                        "directory (it rebuilds from its peers) or run the build that wrote it"));
   }
   if (!best.has_value()) {
     return Error(ErrorCode::corruption, "no root slot of the journal holds a usable root block");
@@ -82,6 +94,29 @@ Status JournalFile::write_root(const RootBlock& root) {
 
 Status JournalFile::verify_root(const RootBlock& root) {
   return verify_root_in(*file_, root);
+}
+
+Status JournalFile::write_prepared(const PreparedRecord& record) {
+  return file_->write(prepared_slot_offset(record.sequence), encode_prepared_slot(record));
+}
+
+std::vector<PreparedRecord> JournalFile::prepared_records(std::vector<std::string>& notes) {
+  std::vector<PreparedRecord> records;
+  for (uint64_t slot = 0; slot < format::prepared_slot_count; slot++) {
+    Bytes bytes(format::prepared_record_size_bytes);
+    const Status read = file_->read_exact(prepared_slot_offset(slot), bytes);
+    auto record = read.ok() ? decode_prepared_slot(bytes)
+                            : Result<std::optional<PreparedRecord>>(read.error());
+    if (!record.ok()) {
+      notes.push_back(concat("prepared slot ", slot, " refused: ", record.error().message()));
+    } else if (record->has_value() && (*record)->sequence % format::prepared_slot_count != slot) {
+      notes.push_back(concat("prepared slot ", slot, " holds record ", (*record)->sequence,
+                             " of the other slot (a misdirected write); ignored"));
+    } else if (record->has_value()) {
+      records.push_back(**record);
+    }
+  }
+  return records;
 }
 
 Status JournalFile::write_root_into(io::File& file, const RootBlock& root) {

@@ -1,9 +1,10 @@
 // JournalFile: the journal's file on disk: two root-block slots at its head and the append-only
 // data region after them (docs/format.md, "Journal file").
 //
-//   [0, 4096)     slot 0: the root block of an even commit counter, then zeros
-//   [4096, 8192)  slot 1: the root block of an odd commit counter, then zeros
-//   [8192, end)   write-cache blocks, back to back, in commit order
+//   [0, 4096)       slot 0: the root block of an even commit counter, then zeros
+//   [4096, 8192)    slot 1: the root block of an odd commit counter, then zeros
+//   [8192, 16384)   prepared slots 0 and 1: the last two prepared records (prepared_record.h)
+//   [16384, end)    write-cache blocks, back to back, in commit order
 //
 // The root block of commit N goes into slot N % 2, so the slot of the last commit point is never
 // overwritten by the next commit: a crash while writing root N+1 leaves root N intact. Open picks
@@ -25,6 +26,7 @@
 #include "io/base/bytes.h"
 #include "io/base/result.h"
 #include "io/disk.h"
+#include "store/prepared_record.h"
 #include "store/root_block.h"
 
 namespace quire::store {
@@ -40,7 +42,8 @@ class JournalFile {
   // The valid root block with the highest counter whose data fits the file. `notes` gets a line
   // for each slot that was refused. One found in the other slot (a misdirected write put it over
   // its predecessor) is moved into its own slot and synced. Errors: corruption when no slot
-  // holds a usable root block; the move's write or sync error.
+  // holds a usable root block; invalid_argument when a slot holds a sound root block of another
+  // format version (a journal this build cannot read); the move's write or sync error.
   Result<RootBlock> newest_root(std::vector<std::string>& notes);
 
   // Writes `root` into slot counter % 2 (unsynced). REQUIRES: encoded root fits a slot.
@@ -48,6 +51,11 @@ class JournalFile {
   // Reads `root`'s slot back. Errors: checksum_mismatch when it does not hold `root` (a
   // misdirected write put it elsewhere), or the read's error.
   Status verify_root(const RootBlock& root);
+  // Writes `record` into prepared slot sequence % 2 (unsynced).
+  Status write_prepared(const PreparedRecord& record);
+  // The valid prepared records (at most two). `notes` gets a line for each slot refused.
+  std::vector<PreparedRecord> prepared_records(std::vector<std::string>& notes);
+
   // The same two on a file that is not the journal yet: a rebuild's journal.install.
   static Status write_root_into(io::File& file, const RootBlock& root);
   static Status verify_root_in(io::File& file, const RootBlock& root);

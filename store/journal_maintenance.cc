@@ -79,7 +79,7 @@ Status Journal::replay_blocks(const HALogReader& halog, bool write_halog) {
     (void)drop_held();
     return proposal;
   }
-  QUIRE_TRY(make_durable());
+  QUIRE_TRY(make_durable(nullptr));
   return commit_held(halog.closing_root());
 }
 
@@ -222,6 +222,8 @@ Status Journal::finish_install() {
   reader_.replace_file(file_->file());
   cache_.clear();
   root_ = root;
+  root_unsynced_ = false;          // finish() synced the new file.
+  last_prepared_record_.reset();  // Its prepared slots are zeros.
   reader_.set_cacheable_end(root_.end_offset);
   // HALogs past the installed commit point belong to a history this member no longer holds.
   QUIRE_TRY_ASSIGN(const std::vector<CommitCounter> counters, halog_counters());

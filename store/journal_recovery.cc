@@ -2,26 +2,31 @@
 // recovery"). Open and reads are in journal.cc; write sets and the two-phase commit in
 // journal_write.cc; HALog management, rebuild and repair in journal_maintenance.cc.
 //
-// On the commit path only the journal is synced: at PREPARE (the write set's blocks, past the
-// committed end) and at COMMIT (the root slot). HALogs are written unsynced and created without a
-// directory sync, because each is derived data: HALog N is root N-1, the journal bytes of write
-// set N and root N. Recovery therefore trusts the journal and rebuilds HALogs from it:
-//   1. A complete HALog N+1 (its closing root is appended at COMMIT only, after the quorum
+// On the commit path only the journal is synced, once per commit point: at PREPARE (the write
+// set's blocks past the committed end, the prepared record naming its root, and the previous
+// commit's root slot, all under one sync). COMMIT writes the root slot without a sync. HALogs are
+// written unsynced and created without a directory sync, because each is derived data: HALog N
+// is root N-1, the journal bytes of write set N and root N. Recovery therefore trusts the journal
+// and rebuilds HALogs from it:
+//   1. The newest prepared record names the committed root it was written under: a decided
+//      commit point. If that root is one past the root open took, and its write set reads back,
+//      it is written into its slot again (its commit had not been synced, or the slot rotted).
+//   2. A complete HALog N+1 (its closing root is appended at COMMIT only, after the quorum
 //      decided) rolls the journal forward, whatever else a crash kept of that file: every entry
 //      checks, and the closing root names the blocks' hash.
-//   2. A whole write set N+1 past the committed end (blocks of counter N+1, contiguous from the
+//   3. A whole write set N+1 past the committed end (blocks of counter N+1, contiguous from the
 //      committed end, one term, checksums holding, ending with the block flagged last) is held
 //      again: PREPARE synced it there, so a YES vote outlives a crash. Failing that, an HALog N+1
 //      holding every block does (it may have reached the disk although nothing made it). Anything
 //      else past the committed end is a torn or partial tail, and is cut, never trusted.
-//   3. HALogs past what is held are deleted.
-//   4. The HALogs written since the last open, (settled mark, N], are settled: a complete one is
+//   4. HALogs past what is held are deleted.
+//   5. The HALogs written since the last open, (settled mark, N], are settled: a complete one is
 //      synced; a missing, torn or corrupt one is rebuilt from the journal (its blocks checked
 //      against root N's commit-record index) and synced. Then the settled mark moves to N, which
 //      also makes their names durable (the mark is renamed in the same directory). A failure
 //      there (a failed sync) stops settling and leaves the mark before that HALog: derived data
 //      never keeps the journal from opening.
-//   5. The root block is written again and synced (make_root_durable).
+//   6. The root block is written again and synced (make_root_durable).
 #include <algorithm>
 
 #include "io/base/text.h"
@@ -35,6 +40,7 @@ namespace quire::store {
 
 Status Journal::recover() {
   QUIRE_TRY(load_settled_mark());
+  QUIRE_TRY(roll_forward_to_recorded_commit());
   QUIRE_TRY(roll_forward());
   QUIRE_TRY(recover_write_set_past_end());
   const CommitCounter committed = root_.commit_counter;
@@ -82,6 +88,57 @@ Status Journal::load_settled_mark() {
         concat("no settled mark: HALogs up to ", settled, " are taken as settled"));
   }
   return write_settled_mark(settled);
+}
+
+Status Journal::roll_forward_to_recorded_commit() {
+  std::vector<PreparedRecord> records = file_->prepared_records(recovery_notes_);
+  if (records.empty()) return ok_status();
+  const PreparedRecord newest = *std::max_element(
+      records.begin(), records.end(),
+      [](const PreparedRecord& a, const PreparedRecord& b) { return a.sequence < b.sequence; });
+  next_prepared_sequence_ = newest.sequence + 1;
+  last_prepared_record_ = newest;
+  recovered_prepared_ = newest.prepared;
+  // The record was written only once its committed root had committed here: that commit point
+  // was decided. Its root slot is unsynced until the next sync of the journal (commit()), so a
+  // crash, or rot in the slot, may have lost it; its write set was synced before it, and lies
+  // right past the root open took.
+  const RootBlock& decided = newest.committed;
+  if (decided.commit_counter != root_.commit_counter.next() ||
+      decided.write_set_begin_offset != root_.end_offset) {
+    return ok_status();
+  }
+  QUIRE_TRY_ASSIGN(const uint64_t size, file_->size());
+  Checksummer checksummer;
+  bool readable = size >= decided.end_offset;
+  constexpr uint64_t chunk_bytes = 1u << 20;
+  for (uint64_t offset = decided.write_set_begin_offset; readable && offset < decided.end_offset;) {
+    Bytes bytes(std::min(chunk_bytes, decided.end_offset - offset));
+    readable = file_->read_exact(offset, bytes).ok();
+    checksummer.update(bytes);
+    offset += bytes.size();
+  }
+  if (!readable || checksummer.digest() != decided.write_set_hash) {
+    // Its bytes rotted too: the engine sees the vote past the commit point and rebuilds.
+    recovery_notes_.push_back(concat("prepared record ", newest.sequence, " names commit point ",
+                                     decided.commit_counter, ", whose write set does not read back"));
+    return ok_status();
+  }
+  Status written = file_->write_root(decided);
+  if (written.ok()) written = file_->sync();
+  if (written.ok()) written = file_->verify_root(decided);
+  if (!written.ok()) {
+    // The committed bytes are fine: not corruption, which would set the journal aside.
+    return Error(ErrorCode::io_error, concat("rolling forward to commit point ",
+                                             decided.commit_counter, " failed: ",
+                                             written.error().message()));
+  }
+  root_ = decided;
+  reader_.set_cacheable_end(root_.end_offset);
+  recovery_notes_.push_back(concat("rolled forward to commit point ", decided.commit_counter,
+                                   " from prepared record ", newest.sequence,
+                                   " (its root block had not reached the disk, or rotted)"));
+  return ok_status();
 }
 
 Status Journal::roll_forward() {

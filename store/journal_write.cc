@@ -209,24 +209,38 @@ Status Journal::check_proposal(const RootBlock& proposed) const {
 
 Status Journal::sync_journal() {
   Status synced = file_->sync();
-  if (!synced.ok()) failed_ = true;
+  if (!synced.ok()) {
+    failed_ = true;
+    return synced;
+  }
+  root_unsynced_ = false;  // The sync covered the root slot too.
   return synced;
 }
 
-Status Journal::make_durable() {
+Status Journal::sync_committed() {
+  MutationScope scope(mutating_);
+  if (!root_unsynced_) return ok_status();
+  QUIRE_TRY(check_writable());
+  return sync_journal();
+}
+
+Status Journal::make_durable(const RootBlock* vote) {
   QUIRE_ASSERT(held_ != nullptr);
-  if (held_->prepared()) return ok_status();
-  // The journal alone: its blocks past the committed end are what open() holds again after a
-  // crash. The HALog is derived from them and rebuilt by open() if a crash loses it.
+  const bool recorded = vote == nullptr || (last_prepared_record_.has_value() &&
+                                            last_prepared_record_->prepared == *vote);
+  if (held_->prepared() && recorded) return ok_status();
+  // A YES vote says "the write set is on my disk". What arrived was checked, but a misdirected
+  // write may have put it elsewhere: read it back before anything names it.
+  if (!held_->prepared()) QUIRE_TRY(verify_held_bytes());
+  if (!recorded) QUIRE_TRY(write_prepared_record(*vote));
+  // The journal alone, once: its blocks past the committed end and the prepared record are what
+  // open() holds again after a crash. The HALog is derived from them and rebuilt by open().
   QUIRE_TRY(sync_journal());
-  QUIRE_TRY(verify_held_bytes());
   held_->set_prepared();
   return ok_status();
 }
 
 Status Journal::verify_held_bytes() {
-  // A YES vote says "the write set is on my disk". What arrived was checked, but a misdirected
-  // write may have put it elsewhere: read it back before saying so.
   constexpr uint64_t chunk_bytes = 1u << 20;
   Checksummer checksummer;
   for (uint64_t offset = held_->begin_offset(); offset < held_->end_offset();) {
@@ -244,12 +258,35 @@ Status Journal::verify_held_bytes() {
   return ok_status();
 }
 
+Status Journal::write_prepared_record(const RootBlock& vote) {
+  // Into the slot of the record before the last, so that a torn write leaves the last one: a
+  // vote whose sync did not finish was never sent, the one before it may have been.
+  const PreparedRecord record{next_prepared_sequence_++, vote, root_};
+  const Bytes slot = encode_prepared_slot(record);
+  Status written = file_->write(prepared_slot_offset(record.sequence), slot);
+  if (written.ok()) {
+    // A vote that is not where open() looks for it is a vote forgotten at the next start.
+    Bytes back(slot.size());
+    written = file_->read_exact(prepared_slot_offset(record.sequence), back);
+    if (written.ok() && back != slot) {
+      written = Error(ErrorCode::io_error, concat("prepared record ", record.sequence,
+                                                  " reads back different from what was written"));
+    }
+  }
+  if (!written.ok()) {
+    failed_ = true;  // The slot may hold part of it.
+    return written;
+  }
+  last_prepared_record_ = record;
+  return ok_status();
+}
+
 Status Journal::prepare(const RootBlock& proposed) {
   MutationScope scope(mutating_);
   QUIRE_TRY(check_writable());
   QUIRE_TRY(check_proposal(proposed));
   // Planted bug: the YES that follows says "durable" while the write set may sit unsynced.
-  if (!planted(PlantedBug::yes_before_durable)) QUIRE_TRY(make_durable());
+  if (!planted(PlantedBug::yes_before_durable)) QUIRE_TRY(make_durable(&proposed));
   held_->set_proposed(proposed);
   return ok_status();
 }
@@ -259,7 +296,8 @@ Status Journal::commit(const RootBlock& root) {
   QUIRE_TRY(check_writable());
   if (root == root_) return ok_status();  // A repeated COMMIT.
   QUIRE_TRY(check_proposal(root));
-  QUIRE_TRY(make_durable());
+  // A root block must never reach the disk before its write set: sync that first if needed.
+  QUIRE_TRY(make_durable(nullptr));
   return commit_held(root);
 }
 
@@ -270,20 +308,18 @@ Status Journal::commit_held(const RootBlock& root) {
   // forward. No sync of its own: open() rebuilds a lost or torn HALog from the journal.
   if (halog != nullptr && !halog->closed()) QUIRE_TRY(halog->close(root));
   Status written = file_->write_root(root);
+  // Unsynced: the commit was decided on a majority's prepared copies, so a crash that loses
+  // this root leaves the write set held and prepared here, and the leader's next word commits it
+  // again. The next sync of the journal makes it durable. A root block a misdirected write put
+  // elsewhere is caught here, not after a crash.
+  if (written.ok()) written = file_->verify_root(root);
   if (!written.ok()) {
     failed_ = true;  // The slot may hold part of the new root block.
     return written;
   }
-  QUIRE_TRY(sync_journal());
-  // A commit point this member announces must survive its restart (it may have served reads at
-  // it): a root block a misdirected write put elsewhere is caught here, not after a crash.
-  written = file_->verify_root(root);
-  if (!written.ok()) {
-    failed_ = true;
-    return written;
-  }
   QUIRE_ASSERT(root.end_offset == held_->end_offset());
   root_ = root;
+  root_unsynced_ = true;
   held_.reset();
   reader_.set_cacheable_end(root_.end_offset);
   return ok_status();
@@ -305,7 +341,7 @@ Status Journal::drop_held() {
     // Synced: open() holds again a whole write set it finds past the committed end, so a rolled
     // back one must be gone for good before the HALog goes (its other source at open).
     Status truncated = file_->truncate(root_.end_offset);
-    if (truncated.ok()) truncated = file_->sync();
+    if (truncated.ok()) truncated = sync_journal();
     if (!truncated.ok()) {
       failed_ = true;
       return truncated;

@@ -21,13 +21,6 @@ Bytes encode(const QuorumState& state, uint64_t sequence) {
   writer.u64(sequence);
   writer.u64(state.current_term.value());
   writer.u32(state.voted_for.value());
-  writer.u8(state.prepared.has_value() ? 1 : 0);
-  writer.zeros(3);
-  if (state.prepared.has_value()) {
-    append_root_block(bytes, *state.prepared);
-  } else {
-    writer.zeros(format::root_block_size_bytes);
-  }
   writer.zeros(field::checksum - field::reserved_tail);
   QUIRE_ASSERT(bytes.size() == field::checksum);
   writer.u64(checksum64(bytes));
@@ -50,19 +43,16 @@ Result<Decoded> decode(ByteView bytes) {
     return Error(ErrorCode::checksum_mismatch, "quorum-state record fails its checksum");
   }
   if (version != format::version || size != format::quorum_state_record_size_bytes) {
-    return Error(ErrorCode::corruption, concat("quorum-state record of version ", version));
+    return Error(ErrorCode::invalid_argument,
+                 concat("quorum-state record of format version ", version, "; this build reads ",
+                        format::version, " only (no migration yet: start the member from an ",
+                        "empty data directory)"));
   }
   reader.skip(4);
   Decoded decoded;
   decoded.sequence = reader.u64();
   decoded.state.current_term = Term(reader.u64());
   decoded.state.voted_for = NodeId(reader.u32());
-  const uint8_t has_prepared = reader.u8();
-  if (has_prepared > 1) return Error(ErrorCode::corruption, "quorum-state flag out of range");
-  if (has_prepared == 1) {
-    QUIRE_TRY_ASSIGN(const RootBlock root, decode_root_block(bytes.subspan(field::prepared_root)));
-    decoded.state.prepared = root;
-  }
   return decoded;
 }
 

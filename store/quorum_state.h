@@ -1,13 +1,12 @@
 // QuorumState and QuorumStateFile: the small durable state each member keeps for elections:
-// its current term, the member it voted for in that term, and the write set it voted YES for
-// (the root block it prepared), if any. The engine stores it before it answers a vote or a
-// PREPARE (persist before send).
+// its current term and the member it voted for in that term. The engine stores it before it
+// answers a vote (persist before send). The YES vote for a write set is not here: it is the
+// journal's prepared record, made durable with the write set by one sync (journal.h).
 //
 // File layout (docs/format.md, "Quorum state"): three 4096-byte slots; the record of sequence s
 // lives in slot s % 2 and, as a mirror, in slot 2:
 //   magic "QUIRE-QS", u16 version, u16 record size (192), u32 zero, u64 sequence,
-//   u64 current term, u32 voted-for NodeId (0: none), u8 has-prepared, u8[3] zero,
-//   prepared root block (128 bytes; zeros when absent), zeros, u64 XXH3 of bytes [0, 184).
+//   u64 current term, u32 voted-for NodeId (0: none), zeros, u64 XXH3 of bytes [0, 184).
 // store() writes sequence s+1 into the other alternate slot and into the mirror slot, syncs once,
 // and reads both back. A crash or a torn write while storing leaves the previous record intact in
 // its alternate slot (and nothing that depended on the new one was sent); rot in one copy of the
@@ -32,7 +31,6 @@ namespace quire::store {
 struct QuorumState {
   Term current_term;
   NodeId voted_for = node_none;
-  std::optional<RootBlock> prepared;
   bool operator==(const QuorumState&) const = default;
 };
 

@@ -70,6 +70,15 @@ void append_root_block(Bytes& target, const RootBlock& root) {
   target.insert(target.end(), encoded.begin(), encoded.end());
 }
 
+std::optional<uint16_t> root_block_format_version(ByteView bytes) {
+  if (bytes.size() < format::root_block_size_bytes || !starts_with_root_block_magic(bytes) ||
+      checksum64(bytes.first(field::checksum)) !=
+          load_le<uint64_t>(bytes.data() + field::checksum)) {
+    return std::nullopt;
+  }
+  return load_le<uint16_t>(bytes.data() + field::version);
+}
+
 bool starts_with_root_block_magic(ByteView bytes) {
   return bytes.size() >= 8 && load_le<uint64_t>(bytes.data()) == format::root_block_magic;
 }

@@ -16,6 +16,7 @@
 
 #include <array>
 #include <cstdint>
+#include <optional>
 
 #include "io/base/bytes.h"
 #include "io/base/checksum.h"
@@ -70,6 +71,10 @@ void append_root_block(Bytes& target, const RootBlock& root);
 // checksum holds but the fields contradict each other.
 // REQUIRES: nothing about `bytes`; only the first root_block_size_bytes are looked at.
 Result<RootBlock> decode_root_block(ByteView bytes);
+
+// The format version of a root block whose magic and checksum hold, whatever that version is;
+// nullopt when they do not. Tells a journal of another format from a damaged one.
+std::optional<uint16_t> root_block_format_version(ByteView bytes);
 
 // Whether `bytes` start with the root-block magic (the HALog reader tells entries apart by it).
 bool starts_with_root_block_magic(ByteView bytes);

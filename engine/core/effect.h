@@ -17,11 +17,11 @@ struct Send {
   Envelope envelope;
 };
 
-// Writes the quorum-state file and syncs it.
+// Writes the quorum-state file and syncs it: only when the term or the vote changes. The YES
+// vote for a write set is made durable by PrepareWriteSet, with the write set.
 struct PersistQuorumState {
   Term term;
   NodeId voted_for;
-  std::optional<store::RootBlock> prepared;
 };
 
 // Leader: seal the pending layer into the next write set → WriteSetSealed or SealSkipped.
@@ -42,11 +42,14 @@ struct LayDownBlock {
   uint32_t sequence = 0;
 };
 
-// Checks the held write set against `root` and syncs it → PrepareDone.
+// Checks the held write set against `root` and makes it and the vote for `root` durable with one
+// sync of the journal (the prepared record) → PrepareDone. A YES may leave once it is done.
 struct PrepareWriteSet {
   store::RootBlock root;
 };
-// Closes the HALog with `root`, writes the root block, syncs → CommitDone.
+// Closes the HALog with `root` and writes the root block, unsynced: the root rides on the next
+// sync of the journal, or the driver's within two ticks (docs/protocol.md, "One sync per commit
+// point") → CommitDone.
 struct CommitWriteSet {
   store::RootBlock root;
 };

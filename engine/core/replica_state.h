@@ -135,7 +135,7 @@ class Context {
     }
   }
   void persist_quorum_state() {
-    emit(PersistQuorumState{state.term, state.voted_for, state.prepared});
+    emit(PersistQuorumState{state.term, state.voted_for});
   }
   size_t quorum() const { return quorum_size(config.member_count()); }
 

@@ -28,10 +28,7 @@ void prepare_held(Context& context, const store::RootBlock& root) {
   QUIRE_ASSERT(!state.preparing && !state.committing);
   state.prepare_waiting.reset();
   state.preparing = true;
-  // The quorum state may name the root block before the bytes are synced: recovery trusts it
-  // only when the held write set matches it, and no YES leaves before both are durable.
-  context.emit(PersistQuorumState{state.term, state.voted_for, root});
-  context.emit(PrepareWriteSet{root});
+  context.emit(PrepareWriteSet{root});  // The write set and the vote, one sync.
 }
 
 void maybe_commit(Context& context) {
@@ -113,7 +110,6 @@ void on_sealed(Context& context, const WriteSetSealed& sealed) {
     context.send(participant, Prepare{root});
   }
   state.preparing = true;
-  context.emit(PersistQuorumState{state.term, state.voted_for, root});
   context.emit(PrepareWriteSet{root});
 }
 

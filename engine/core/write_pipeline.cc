@@ -91,8 +91,9 @@ void drop_held(Context& context) {
   QUIRE_ASSERT(!state.preparing && !state.committing);
   if (state.prepared) {
     context.mark("prepared_write_set_rolled_back");
+    // The rollback forgets the vote: the prepared record counts only while its write set is
+    // held, and the truncate is synced.
     state.prepared.reset();
-    context.persist_quorum_state();  // Forget the YES vote before the bytes go.
   }
   context.emit(RollBack{state.held->counter});
   state.held.reset();

@@ -349,10 +349,12 @@ TEST(Cluster, ALeaderWithNoGoodCopyStepsDownAndRebuilds) {
 }
 
 // A follower that voted YES for write set N+1 while holding N committed crashes, and the slot of
-// root N rots: its journal opens at N-1. Held again from its blocks, N would look merely
-// prepared, and the vote for N+1 (which may have helped commit it) would be forgotten. The member
-// must treat this as a lost history: no votes until it has rebuilt from a peer.
-TEST(Cluster, AMemberThatLostItsNewestRootDoesNotVoteUntilRebuilt) {
+// root N rots: its journal's root slots alone open at N-1. Its prepared record for N+1 names root
+// N as committed, so open rolls forward to N when N's write set reads back, and the member goes
+// on voting. If the write set's bytes rotted too, N held again from its blocks would look merely
+// prepared, and the vote for N+1 (which may have helped commit it) would be forgotten: the member
+// must then treat this as a lost history, no votes until it has rebuilt from a peer.
+void lose_the_newest_root(bool and_its_write_set) {
   Cluster cluster(7, 3, without_scrubber);
   cluster.world.run_for(Duration::seconds(2));
   bool stop = false;
@@ -368,7 +370,7 @@ TEST(Cluster, AMemberThatLostItsNewestRootDoesNotVoteUntilRebuilt) {
   cluster.world.start(writer);
   // A follower whose YES for the write set past its commit point is durable.
   std::string follower;
-  CommitCounter committed;
+  store::RootBlock committed;
   const bool voted = cluster.world.run_until(
       [&] {
         const std::string leader = leader_name(cluster);
@@ -376,11 +378,11 @@ TEST(Cluster, AMemberThatLostItsNewestRootDoesNotVoteUntilRebuilt) {
           if (name == leader || node->driver() == nullptr) continue;
           const core::ReplicaState& state = node->driver()->replica().state();
           if (state.committed.commit_counter < CommitCounter(3) || !state.held ||
-              !state.held->prepared) {
+              !state.held->prepared || state.committed.write_set_block_count == 0) {
             continue;
           }
           follower = name;
-          committed = state.committed.commit_counter;
+          committed = state.committed;
           return true;
         }
         return false;
@@ -389,8 +391,12 @@ TEST(Cluster, AMemberThatLostItsNewestRootDoesNotVoteUntilRebuilt) {
   ASSERT_TRUE(voted);
   const size_t node = cluster.world.find_node(follower);
   cluster.world.crash(node);
-  ASSERT_TRUE(cluster.world.disk_image(node).rot_at(
-      journal_path, store::JournalFile::slot_offset(committed) + 17, 2));
+  sim::DiskImage& image = cluster.world.disk_image(node);
+  ASSERT_TRUE(image.rot_at(journal_path,
+                           store::JournalFile::slot_offset(committed.commit_counter) + 17, 2));
+  if (and_its_write_set) {
+    ASSERT_TRUE(image.rot_at(journal_path, committed.write_set_begin_offset + 70, 2));
+  }
   cluster.world.restart(node);
   ASSERT_TRUE(cluster.world.run_until(
       [&] {
@@ -399,8 +405,13 @@ TEST(Cluster, AMemberThatLostItsNewestRootDoesNotVoteUntilRebuilt) {
       },
       cluster.world.now() + Duration::seconds(5)));
   const core::ReplicaState& reopened = cluster.nodes.at(follower)->driver()->replica().state();
-  EXPECT_LT(reopened.committed.commit_counter, committed);
-  EXPECT_TRUE(reopened.history_lost);
+  if (and_its_write_set) {
+    EXPECT_LT(reopened.committed.commit_counter, committed.commit_counter);
+    EXPECT_TRUE(reopened.history_lost);
+  } else {
+    EXPECT_GE(reopened.committed.commit_counter, committed.commit_counter);
+    EXPECT_FALSE(reopened.history_lost);
+  }
 
   cluster.world.run_for(Duration::seconds(10));
   stop = true;
@@ -410,8 +421,15 @@ TEST(Cluster, AMemberThatLostItsNewestRootDoesNotVoteUntilRebuilt) {
   const core::ReplicaStatus status = status_of(cluster, follower);
   EXPECT_FALSE(status.damaged);
   EXPECT_EQ(status.committed, status_of(cluster, leader_name(cluster)).committed);
-  sim::DiskImage& disk = cluster.world.disk_image(node);
-  EXPECT_EQ(disk.files().count(std::string(store::format::journal_lost_marker_file_name)), 0u);
+  EXPECT_EQ(image.files().count(std::string(store::format::journal_lost_marker_file_name)), 0u);
+}
+
+TEST(Cluster, AMemberThatLostItsNewestRootRollsForwardFromItsPreparedRecord) {
+  lose_the_newest_root(false);
+}
+
+TEST(Cluster, AMemberThatLostItsNewestRootAndItsBytesDoesNotVoteUntilRebuilt) {
+  lose_the_newest_root(true);
 }
 
 }  // namespace

@@ -185,18 +185,13 @@ TEST(QuorumStateFile, StoresAndLoads) {
     auto file = QuorumStateFile::open(node.disk(), "quorum_state");
     ASSERT_OK(file);
     EXPECT_EQ((*file)->state(), QuorumState{});
-    RootBlock prepared = initial_root_block();
-    prepared.commit_counter = CommitCounter(2);
-    prepared.term = Term(7);
-    prepared.write_set_block_count = 1;
-    prepared.end_offset += 100;
-    ASSERT_OK((*file)->store(QuorumState{Term(7), NodeId(3), prepared}));
-    ASSERT_OK((*file)->store(QuorumState{Term(8), NodeId(2), std::nullopt}));
+    ASSERT_OK((*file)->store(QuorumState{Term(7), NodeId(3)}));
+    ASSERT_OK((*file)->store(QuorumState{Term(8), NodeId(2)}));
   }
   node.crash();
   auto file = QuorumStateFile::open(node.disk(), "quorum_state");
   ASSERT_OK(file);
-  EXPECT_EQ((*file)->state(), (QuorumState{Term(8), NodeId(2), std::nullopt}));
+  EXPECT_EQ((*file)->state(), (QuorumState{Term(8), NodeId(2)}));
   EXPECT_EQ((*file)->sequence(), 2u);
 }
 
@@ -207,15 +202,15 @@ TEST(QuorumStateFile, AnUnreadableSlotFallsBackToTheMirrorAndTheNextStoreMendsIt
   {
     auto file = QuorumStateFile::open(node.disk(), "quorum_state");
     ASSERT_OK(file);
-    ASSERT_OK((*file)->store(QuorumState{Term(4), NodeId(1), std::nullopt}));
-    ASSERT_OK((*file)->store(QuorumState{Term(5), NodeId(2), std::nullopt}));  // Slot 0.
+    ASSERT_OK((*file)->store(QuorumState{Term(4), NodeId(1)}));
+    ASSERT_OK((*file)->store(QuorumState{Term(5), NodeId(2)}));  // Slot 0.
   }
   node.image().add_latent_error_at("quorum_state", 0);
   auto file = QuorumStateFile::open(node.disk(), "quorum_state");
   ASSERT_OK(file);
-  EXPECT_EQ((*file)->state(), (QuorumState{Term(5), NodeId(2), std::nullopt}));
-  ASSERT_OK((*file)->store(QuorumState{Term(6), NodeId(2), std::nullopt}));  // Slot 1.
-  ASSERT_OK((*file)->store(QuorumState{Term(7), NodeId(3), std::nullopt}));  // Slot 0.
+  EXPECT_EQ((*file)->state(), (QuorumState{Term(5), NodeId(2)}));
+  ASSERT_OK((*file)->store(QuorumState{Term(6), NodeId(2)}));  // Slot 1.
+  ASSERT_OK((*file)->store(QuorumState{Term(7), NodeId(3)}));  // Slot 0.
   Bytes slot(64);
   EXPECT_OK(node.disk().open("quorum_state", io::OpenMode::read_only).value()->read_exact(0, slot));
 }
@@ -226,13 +221,13 @@ TEST(QuorumStateFile, ALostOrRottenStoreFallsBack) {
     {
       auto file = QuorumStateFile::open(node.disk(), "quorum_state");
       ASSERT_OK(file);
-      ASSERT_OK((*file)->store(QuorumState{Term(4), NodeId(1), std::nullopt}));
+      ASSERT_OK((*file)->store(QuorumState{Term(4), NodeId(1)}));
       // The next store's sync fails: its write may or may not have reached the disk.
       node.model().faults.fail_sync_countdown = 1;
-      EXPECT_EQ((*file)->store(QuorumState{Term(5), NodeId(2), std::nullopt}).code(),
+      EXPECT_EQ((*file)->store(QuorumState{Term(5), NodeId(2)}).code(),
                 ErrorCode::io_error);
       EXPECT_TRUE((*file)->failed());
-      EXPECT_EQ((*file)->store(QuorumState{Term(6), NodeId(2), std::nullopt}).code(),
+      EXPECT_EQ((*file)->store(QuorumState{Term(6), NodeId(2)}).code(),
                 ErrorCode::io_error);
     }
     node.crash();
@@ -246,8 +241,8 @@ TEST(QuorumStateFile, ALostOrRottenStoreFallsBack) {
   {
     auto file = QuorumStateFile::open(node.disk(), "quorum_state");
     ASSERT_OK(file);
-    ASSERT_OK((*file)->store(QuorumState{Term(4), NodeId(1), std::nullopt}));
-    ASSERT_OK((*file)->store(QuorumState{Term(5), NodeId(2), std::nullopt}));
+    ASSERT_OK((*file)->store(QuorumState{Term(4), NodeId(1)}));
+    ASSERT_OK((*file)->store(QuorumState{Term(5), NodeId(2)}));
   }
   // Rot in the newest record's alternate slot: its mirror still holds it (a vote must not be
   // forgotten: falling back to term 4 here would let this member vote twice in term 5).

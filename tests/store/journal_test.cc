@@ -304,7 +304,10 @@ TEST_P(JournalCrash, ReopensAtTheLastDurableCommitPoint) {
         ASSERT_OK(sealed);
         sealed_blocks = sealed->blocks;
         if (GetParam() != CrashPoint::after_seal) ASSERT_OK(journal.prepare(sealed->root));
-        if (GetParam() == CrashPoint::after_commit) ASSERT_OK(journal.commit(sealed->root));
+        if (GetParam() == CrashPoint::after_commit) {
+          ASSERT_OK(journal.commit(sealed->root));
+          ASSERT_OK(journal.sync_committed());
+        }
       }
     }
     node.crash();

@@ -27,7 +27,8 @@ SharedBytes model_block(uint64_t hash, uint32_t sequence) {
 }  // namespace
 
 ModelCluster::ModelCluster(size_t member_count, uint64_t seed, ReplicaConfig base)
-    : cut_(member_count, false), base_(base), rng_(split_seed(seed, "model")) {
+    : cut_(member_count, false), base_(base), rng_(split_seed(seed, "model")),
+      durability_rng_(split_seed(seed, "durability")) {
   QUIRE_ASSERT(member_count >= 1);
   base_.members.clear();
   for (size_t index = 0; index < member_count; index++) {
@@ -100,6 +101,8 @@ void ModelCluster::restart_with_journal_lost(size_t index) {
   disk.history.clear();
   disk.history[0] = disk.committed;
   disk.held.reset();
+  disk.prepared.reset();  // A new journal: its prepared slots are empty.
+  disk.unsynced_commit.reset();
   disk.journal_lost = true;
   restart(index);
 }
@@ -112,7 +115,17 @@ void ModelCluster::crash(size_t index) {
   member.unexecuted.clear();  // Effects the dead process never got to.
   member.completions.clear();
   member.async_results.clear();
-  if (member.disk.held && !member.disk.held->synced) member.disk.held.reset();
+  ModelDisk& disk = member.disk;
+  if (disk.held && !disk.held->synced) disk.held.reset();
+  if (disk.unsynced_commit && durability_rng_.one_in(2)) {
+    // The root block never reached the disk: the journal is one commit point back, with that
+    // write set held again (it was synced before its root was written).
+    disk.history.erase(disk.committed.commit_counter.value());
+    disk.committed = disk.unsynced_commit->previous;
+    disk.held = disk.unsynced_commit->write_set;
+    stats_.commits_lost_at_crash++;
+  }
+  disk.unsynced_commit.reset();
 }
 
 void ModelCluster::crash_leader() {
@@ -180,7 +193,6 @@ void ModelCluster::execute(size_t index, const Effect& effect) {
           [&](const PersistQuorumState& persist) {
             disk.term = persist.term;
             disk.voted_for = persist.voted_for;
-            disk.prepared = persist.prepared;
           },
           [&](const SealWriteSet& seal) {
             const uint64_t hash = rng_.next_u64();
@@ -220,18 +232,28 @@ void ModelCluster::execute(size_t index, const Effect& effect) {
             const bool ok = disk.held && disk.held->counter == root.commit_counter &&
                             disk.held->write_set_hash == root.write_set_hash &&
                             disk.held->blocks.size() == root.write_set_block_count;
-            if (ok) disk.held->synced = true;
+            if (ok) {
+              // One sync: the blocks, the vote, and the last commit's root block.
+              disk.held->synced = true;
+              disk.prepared = root;
+              disk.unsynced_commit.reset();
+            }
             member.completions.push_back(PrepareDone{root, ok});
           },
           [&](const CommitWriteSet& commit) {
             QUIRE_ASSERT(disk.held && disk.held->write_set_hash == commit.root.write_set_hash);
             QUIRE_ASSERT(disk.held->blocks.size() == commit.root.write_set_block_count);
+            ModelDisk::Held write_set = *disk.held;
+            write_set.synced = true;  // commit() syncs an unprepared write set first.
+            const store::RootBlock previous = disk.committed;
             note_commit(index, commit.root);
+            disk.unsynced_commit = ModelDisk::UnsyncedCommit{previous, write_set};
             member.completions.push_back(CommitDone{commit.root});
           },
           [&](const RollBack& rollback) {
             QUIRE_ASSERT(!disk.held || disk.held->counter == rollback.counter);
             disk.held.reset();
+            disk.unsynced_commit.reset();  // The truncate is synced.
           },
           [&](const FetchHALog& fetch) {
             stats_.resync_fetches++;
@@ -258,6 +280,7 @@ void ModelCluster::execute(size_t index, const Effect& effect) {
               return;
             }
             QUIRE_ASSERT(!disk.held);
+            disk.unsynced_commit.reset();  // The replay syncs its blocks (the model: its root too).
             note_commit(index, replay.root);
             member.completions.push_back(CommitDone{replay.root});
           },
@@ -276,6 +299,8 @@ void ModelCluster::execute(size_t index, const Effect& effect) {
               note_commit(index, peer.disk.history.at(counter));
             }
             disk.history = peer.disk.history;
+            disk.prepared.reset();  // The installed journal's prepared slots are empty.
+            disk.unsynced_commit.reset();
             disk.journal_lost = false;  // The driver removes the marker before RebuildDone.
             member.async_results.push_back(RebuildDone{rebuild.peer, peer.disk.committed});
           },
@@ -298,7 +323,10 @@ void ModelCluster::execute(size_t index, const Effect& effect) {
 
 void ModelCluster::tick(size_t index) {
   index %= members_.size();
-  if (members_[index].replica) step(index, Tick{});
+  if (!members_[index].replica) return;
+  // The driver syncs a root block left unsynced for two ticks.
+  if (durability_rng_.one_in(2)) members_[index].disk.unsynced_commit.reset();
+  step(index, Tick{});
 }
 
 void ModelCluster::tick_all() {

@@ -25,7 +25,8 @@ namespace quire::engine::core::model {
 struct ModelDisk {
   Term term;
   NodeId voted_for;
-  std::optional<store::RootBlock> prepared;  // The quorum-state file.
+  // The journal's newest prepared record: the last vote PrepareWriteSet made durable.
+  std::optional<store::RootBlock> prepared;
   store::RootBlock committed;
   std::map<uint64_t, store::RootBlock> history;  // Committed root by counter (the HALogs).
   CommitCounter purged_through;
@@ -36,6 +37,13 @@ struct ModelDisk {
     bool synced = false;
   };
   std::optional<Held> held;
+  // The last commit while its root block is unsynced (it rides on the next sync of the journal):
+  // a crash may lose it, leaving its write set held (and synced) again.
+  struct UnsyncedCommit {
+    store::RootBlock previous;
+    Held write_set;
+  };
+  std::optional<UnsyncedCommit> unsynced_commit;
   bool journal_lost = false;  // The journal-lost marker: set aside, not rebuilt yet.
 };
 
@@ -57,6 +65,7 @@ struct ClusterStats {
   uint64_t resync_fetches = 0;
   uint64_t rebuilds = 0;
   uint64_t crashes = 0;
+  uint64_t commits_lost_at_crash = 0;  // Unsynced root blocks a crash took back.
   uint64_t messages_delivered = 0;
 };
 
@@ -119,6 +128,7 @@ class ModelCluster {
   std::vector<Envelope> network_;
   ReplicaConfig base_;
   Rng rng_;
+  Rng durability_rng_;  // When unsynced roots reach the disk: its own stream, so the rest replays.
   ClusterStats stats_;
   std::map<uint64_t, NodeId> leader_by_term_;
   std::map<uint64_t, uint64_t> committed_hash_by_counter_;

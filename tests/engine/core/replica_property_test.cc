@@ -161,6 +161,7 @@ void check_run(size_t member_count, uint64_t seed, const std::vector<Action>& ac
   RC_TAG(cluster.stats().acknowledged > 0 ? "acknowledged" : "none acknowledged");
   RC_TAG(cluster.stats().reproposals > 0 ? "reproposal" : "no reproposal");
   RC_TAG(cluster.stats().rebuilds > 0 ? "rebuild" : "no rebuild");
+  RC_TAG(cluster.stats().commits_lost_at_crash > 0 ? "commit lost at crash" : "no commit lost");
   for (size_t member = 0; member < cluster.size(); member++) {
     RC_ASSERT(!cluster.member(member).replica->state().damaged);  // Rebuilt.
   }
