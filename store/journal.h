@@ -197,8 +197,8 @@ class Journal {
   Status commit(const RootBlock& root);
   // Whether the committed root was written after the journal's last sync.
   bool root_unsynced() const { return root_unsynced_; }
-  // Makes an unsynced committed root durable (a sync of the journal). Errors: io_error (then
-  // failed()).
+  // Makes an unsynced committed root durable (a sync of the journal); nothing while a rebuild is
+  // being installed (it replaces the file). Errors: io_error (then failed()).
   Status sync_committed();
   // The root block of the newest prepared record open found: the vote this member last made
   // durably. The engine compares it with uncommitted_counter() to hold or roll back, and with

@@ -219,7 +219,8 @@ Status Journal::sync_journal() {
 
 Status Journal::sync_committed() {
   MutationScope scope(mutating_);
-  if (!root_unsynced_) return ok_status();
+  // A rebuild being installed replaces this file, root slot and all: nothing to keep here.
+  if (!root_unsynced_ || install_ != nullptr) return ok_status();
   QUIRE_TRY(check_writable());
   return sync_journal();
 }

@@ -356,6 +356,90 @@ TEST(Recovery, APreparedWriteSetSurvivesACrashThatLosesItsHALog) {
   expect_halogs_equal(follower, leader, 2);
 }
 
+// One sync per commit point: the vote for the held write set is its prepared record, durable
+// with the blocks. After a crash the journal names it (recovered_prepared), and a re-proposal
+// under a newer term writes a new record into the other slot.
+TEST(Recovery, ThePreparedRecordIsTheVoteThatSurvivesACrash) {
+  Member leader(31);
+  Member follower(32);
+  put_batch(*leader.journal, 0, 100, 40);
+  replicate(*leader.journal, *follower.journal, Term(1));
+  ASSERT_OK(follower.journal->sync_committed());
+  put_batch(*leader.journal, 100, 50, 90);
+  auto sealed = leader.journal->seal(Term(1), 5);
+  ASSERT_OK(sealed);
+  for (const Bytes& block : sealed->blocks)
+    ASSERT_OK(follower.journal->lay_down(block));
+  ASSERT_OK(follower.journal->prepare(sealed->root));
+  RootBlock reproposed = sealed->root;
+  reproposed.term = Term(4);
+  ASSERT_OK(follower.journal->prepare(reproposed));
+  follower.crash(sim::CrashFates{0.0, 1.0, 0.0});
+  EXPECT_EQ(follower.journal->recovered_prepared(), std::optional<RootBlock>(reproposed));
+  EXPECT_EQ(follower.journal->uncommitted_counter(), std::optional(CommitCounter(2)));
+  // A crash that tears the newer record leaves the older vote, never none.
+  const uint64_t newer_slot = format::prepared_slots_begin_offset + format::prepared_slot_size_bytes;
+  ASSERT_TRUE(follower.node.image().rot_at("journal", newer_slot + 40, 3));
+  follower.crash(sim::CrashFates{0.0, 1.0, 0.0});
+  EXPECT_EQ(follower.journal->recovered_prepared(), std::optional<RootBlock>(sealed->root));
+  EXPECT_TRUE(follower.noted("prepared slot 1 refused"));
+}
+
+// The root slot of commit point N rots (or a crash lost it before its sync) while the journal
+// holds the prepared record for N+1, which names root N as committed: open rolls forward to N
+// from the record instead of falling back to N-1 and forgetting the vote for N+1.
+TEST(Recovery, ALostRootIsRolledForwardFromTheNewestPreparedRecord) {
+  Member member(33);
+  put_batch(*member.journal, 0, 100, 40);
+  commit_pending(*member.journal);
+  put_batch(*member.journal, 100, 100, 40);
+  const WriteSet second = commit_pending(*member.journal);
+  put_batch(*member.journal, 200, 100, 40);
+  auto third = member.journal->seal(Term(1), 9);
+  ASSERT_OK(third);
+  ASSERT_OK(member.journal->prepare(third->root));
+  member.journal.reset();
+  ASSERT_TRUE(member.node.image().rot_at("journal", JournalFile::slot_offset(CommitCounter(2)) + 20, 1));
+  member.open();
+  EXPECT_TRUE(member.noted("rolled forward to commit point 2 from prepared record"));
+  EXPECT_EQ(member.journal->root(), second.root);
+  EXPECT_EQ(member.journal->uncommitted_counter(), std::optional(CommitCounter(3)));
+  EXPECT_EQ(member.journal->recovered_prepared(), std::optional<RootBlock>(third->root));
+  // When the write set's bytes rotted too (and its HALog is gone), open cannot roll forward: it
+  // stays at 1, and the vote past 1 + 1 tells the engine this member lost its history (engine/node.cc).
+  member.journal.reset();
+  ASSERT_TRUE(member.node.image().rot_at("journal", JournalFile::slot_offset(CommitCounter(2)) + 20, 1));
+  ASSERT_TRUE(member.node.image().rot_at("journal", second.root.write_set_begin_offset + 90, 2));
+  member.node.image().files().erase(member.halog(2));  // Else open rolls forward from it.
+  member.open();
+  EXPECT_TRUE(member.noted("whose write set does not read back"));
+  EXPECT_EQ(member.journal->commit_counter(), CommitCounter(1));
+  EXPECT_EQ(member.journal->recovered_prepared(), std::optional<RootBlock>(third->root));
+}
+
+// Format version 2 changed the journal's head: a journal of another version is refused with a
+// message that says so, not taken for a damaged one (which a group member would set aside).
+TEST(Recovery, AJournalOfAnotherFormatVersionIsRefusedWithAClearMessage) {
+  Member member(34);
+  put_batch(*member.journal, 0, 10, 40);
+  commit_pending(*member.journal);
+  member.journal.reset();
+  Bytes bytes = member.node.current_bytes("journal");
+  for (uint64_t slot = 0; slot < format::root_slot_count; slot++) {
+    uint8_t* root = bytes.data() + slot * format::root_slot_size_bytes;
+    store_le<uint16_t>(root + format::root_block_field::version, 1);
+    store_le<uint64_t>(root + format::root_block_field::checksum,
+                       checksum64(ByteView(root, format::root_block_field::checksum)));
+  }
+  set_file(member.node, "journal", bytes);
+  auto opened = Journal::open(member.node.disk(), testing::small_options());
+  ASSERT_FALSE(opened.ok());
+  EXPECT_EQ(opened.code(), ErrorCode::invalid_argument);
+  EXPECT_NE(opened.error().message().find("format version 1 and this build reads version 2"),
+            std::string::npos)
+      << opened.error().message();
+}
+
 // A rolled-back write set must not come back from the journal or its HALog after a crash,
 // whatever the crash keeps: rollback syncs its truncate before it deletes the HALog.
 TEST(Recovery, ARolledBackWriteSetStaysRolledBack) {
