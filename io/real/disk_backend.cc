@@ -35,6 +35,8 @@ const char* disk_backend_kind_name(DiskBackendKind kind) {
   switch (kind) {
     case DiskBackendKind::io_uring:
       return "io_uring";
+    case DiskBackendKind::uring_sync:
+      return "uring_sync";
     case DiskBackendKind::posix:
       return "posix";
   }
@@ -43,6 +45,7 @@ const char* disk_backend_kind_name(DiskBackendKind kind) {
 
 std::optional<DiskBackendKind> parse_disk_backend_kind(std::string_view text) {
   if (text == "uring" || text == "io_uring") return DiskBackendKind::io_uring;
+  if (text == "uring-sync" || text == "uring_sync") return DiskBackendKind::uring_sync;
   if (text == "posix") return DiskBackendKind::posix;
   return std::nullopt;
 }

@@ -14,10 +14,14 @@
 
 namespace quire::io::real {
 
-enum class DiskBackendKind : uint8_t { io_uring, posix };
+// io_uring: every read, write and sync through the ring. uring_sync: reads and writes as plain
+// pread/pwrite on the loop thread (a page-cache copy of microseconds, where a ring round trip
+// costs a loop wake-up), syncs through the ring so the loop serves the network while the device
+// flushes. posix: everything blocking. docs/io.md, "Real runtime", has the measurements.
+enum class DiskBackendKind : uint8_t { io_uring, uring_sync, posix };
 
 const char* disk_backend_kind_name(DiskBackendKind kind);
-// "uring" or "io_uring", and "posix"; nullopt for anything else.
+// "uring" or "io_uring", "uring-sync" or "uring_sync", and "posix"; nullopt for anything else.
 std::optional<DiskBackendKind> parse_disk_backend_kind(std::string_view text);
 
 class DiskBackend {

@@ -141,8 +141,9 @@ Result<std::unique_ptr<RealDisk>> RealDisk::create(Runtime& runtime, EventLoop& 
   if (!root_fd.valid()) return disk_error(errno, "open data directory", root);
   std::unique_ptr<DiskBackend> backend;
   std::string fallback_reason;
-  if (preferred == DiskBackendKind::io_uring) {
-    auto uring = UringBackend::create(runtime, loop, io_uring_entries);
+  if (preferred == DiskBackendKind::io_uring || preferred == DiskBackendKind::uring_sync) {
+    auto uring = UringBackend::create(runtime, loop, io_uring_entries,
+                                      preferred == DiskBackendKind::uring_sync);
     if (uring.ok()) {
       backend = std::move(uring).value();
     } else {

@@ -23,7 +23,7 @@ Result<DiskBackendKind> choose_disk_backend(const RealRuntimeOptions& options) {
   if (!kind.has_value()) {
     return Error(ErrorCode::invalid_argument,
                  concat(disk_backend_variable, "='", std::string_view(forced),
-                        "': expected uring or posix"));
+                        "': expected uring, uring-sync or posix"));
   }
   return *kind;
 }

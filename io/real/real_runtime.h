@@ -27,7 +27,7 @@ struct RealRuntimeOptions {
   std::string data_directory;
   // The preferred disk backend; io_uring falls back to posix where the kernel refuses it.
   DiskBackendKind disk_backend = DiskBackendKind::io_uring;
-  // Whether QUIRE_DISK_BACKEND=uring|posix in the environment overrides disk_backend.
+  // Whether QUIRE_DISK_BACKEND=uring|uring-sync|posix in the environment overrides disk_backend.
   bool read_environment = true;
   uint32_t io_uring_entries = 256;
   // Write "time node fiber: event" lines to stderr; when false, trace() drops events.

@@ -19,7 +19,8 @@ constexpr size_t transfer_size_bytes_max = 1u << 30;
 }  // namespace
 
 Result<std::unique_ptr<UringBackend>> UringBackend::create(Runtime& runtime, EventLoop& loop,
-                                                           uint32_t entries) {
+                                                           uint32_t entries,
+                                                           bool inline_transfers) {
   QUIRE_ASSERT(entries > 0);
   UniqueFd eventfd(::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC));
   if (!eventfd.valid()) {
@@ -33,6 +34,7 @@ Result<std::unique_ptr<UringBackend>> UringBackend::create(Runtime& runtime, Eve
     return Error(ErrorCode::io_error, concat("io_uring_queue_init: ", errno_text(-init_status)));
   }
   backend->ring_ready_ = true;
+  backend->inline_transfers_ = inline_transfers;
   const int register_status = io_uring_register_eventfd(&backend->ring_, backend->eventfd_.get());
   if (register_status < 0) {
     return Error(ErrorCode::io_error,
@@ -56,12 +58,20 @@ UringBackend::~UringBackend() {
 }
 
 int64_t UringBackend::read(int fd, MutableByteView target, uint64_t offset) {
+  if (inline_transfers_) {
+    const ssize_t count = ::pread(fd, target.data(), target.size(), static_cast<off_t>(offset));
+    return count < 0 ? -errno : count;
+  }
   const auto length = static_cast<unsigned>(std::min(target.size(), transfer_size_bytes_max));
   return execute(
       [&](io_uring_sqe* sqe) { io_uring_prep_read(sqe, fd, target.data(), length, offset); });
 }
 
 int64_t UringBackend::write(int fd, ByteView source, uint64_t offset) {
+  if (inline_transfers_) {
+    const ssize_t count = ::pwrite(fd, source.data(), source.size(), static_cast<off_t>(offset));
+    return count < 0 ? -errno : count;
+  }
   const auto length = static_cast<unsigned>(std::min(source.size(), transfer_size_bytes_max));
   return execute(
       [&](io_uring_sqe* sqe) { io_uring_prep_write(sqe, fd, source.data(), length, offset); });

@@ -21,11 +21,16 @@ class UringBackend final : public DiskBackend, private EventSource {
   // Sets up a ring of `entries` and its eventfd. Any failure means io_uring is unavailable here
   // (no kernel support, seccomp, io_uring_disabled, memlock limit): the error says which step
   // failed and why, and the caller falls back to posix.
+  // With `inline_transfers`, reads and writes are plain pread/pwrite on the calling thread and
+  // only syncs go through the ring (DiskBackendKind::uring_sync).
   static Result<std::unique_ptr<UringBackend>> create(Runtime& runtime, EventLoop& loop,
-                                                      uint32_t entries);
+                                                      uint32_t entries,
+                                                      bool inline_transfers = false);
   ~UringBackend() override;
 
-  DiskBackendKind kind() const override { return DiskBackendKind::io_uring; }
+  DiskBackendKind kind() const override {
+    return inline_transfers_ ? DiskBackendKind::uring_sync : DiskBackendKind::io_uring;
+  }
   // Suspend the calling fiber until the kernel completes the operation.
   // REQUIRES: called from a fiber.
   int64_t read(int fd, MutableByteView target, uint64_t offset) override;
@@ -56,6 +61,7 @@ class UringBackend final : public DiskBackend, private EventSource {
   UniqueFd eventfd_;
   io_uring ring_{};
   bool ring_ready_ = false;  // io_uring_queue_init succeeded.
+  bool inline_transfers_ = false;
   bool watched_ = false;     // The eventfd is in the epoll set.
   uint32_t in_flight_count_ = 0;
   uint32_t in_flight_max_;

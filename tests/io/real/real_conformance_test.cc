@@ -32,6 +32,7 @@ std::vector<RealCase> real_cases() {
       continue;
     }
     cases.push_back({check, DiskBackendKind::io_uring});
+    cases.push_back({check, DiskBackendKind::uring_sync});
     cases.push_back({check, DiskBackendKind::posix});
   }
   return cases;
@@ -66,8 +67,8 @@ TEST_P(RealConformance, Check) {
   auto runtime = io::real::RealRuntime::create(options);
   ASSERT_TRUE(runtime.ok()) << runtime.error().to_string();
   io::real::RealRuntime& real = **runtime;
-  if (test_case.backend == DiskBackendKind::io_uring &&
-      real.real_disk().backend_kind() != DiskBackendKind::io_uring) {
+  if (test_case.backend.has_value() && *test_case.backend != DiskBackendKind::posix &&
+      real.real_disk().backend_kind() != *test_case.backend) {
     GTEST_SKIP() << "io_uring is unavailable here: " << real.real_disk().fallback_reason();
   }
   const NetworkSetup setup = loopback_setup();

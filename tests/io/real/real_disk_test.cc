@@ -92,6 +92,14 @@ TEST(RealDisk, EnvironmentForcesTheBackend) {
                 !disk.fallback_reason().empty());
   }
   {
+    ScopedEnvironment forced("QUIRE_DISK_BACKEND", "uring-sync");
+    auto runtime = make_runtime(directory.path(), DiskBackendKind::posix, true);
+    ASSERT_TRUE(runtime.ok());
+    io::real::RealDisk& disk = (*runtime)->real_disk();
+    EXPECT_TRUE(disk.backend_kind() == DiskBackendKind::uring_sync ||
+                !disk.fallback_reason().empty());
+  }
+  {
     ScopedEnvironment forced("QUIRE_DISK_BACKEND", "threads");
     auto runtime = make_runtime(directory.path(), DiskBackendKind::posix, true);
     ASSERT_FALSE(runtime.ok());
