@@ -7,7 +7,6 @@
 #include <signal.h>
 
 #include <algorithm>
-#include <charconv>
 #include <cstdio>
 #include <map>
 #include <optional>
@@ -18,6 +17,7 @@
 #include "engine/client.h"
 #include "io/base/text.h"
 #include "io/real/real_runtime.h"
+#include "tools/cli_flags.h"
 
 namespace quire {
 namespace {
@@ -61,18 +61,8 @@ struct CliFlags {
   std::vector<std::string> words;  // The command and its arguments.
 };
 
-Error usage_error(std::string message) {
-  return Error(ErrorCode::invalid_argument, std::move(message));
-}
-
-Result<uint64_t> parse_number(std::string_view text, std::string_view flag, int base = 10) {
-  uint64_t value = 0;
-  const auto [end, status] = std::from_chars(text.data(), text.data() + text.size(), value, base);
-  if (text.empty() || status != std::errc() || end != text.data() + text.size()) {
-    return usage_error(concat(flag, ": '", text, "' is not a number"));
-  }
-  return value;
-}
+using tools::parse_number;
+using tools::usage_error;
 
 Result<uint64_t> parse_token(std::string_view text) {
   if (text.starts_with("0x") || text.starts_with("0X")) text.remove_prefix(2);
