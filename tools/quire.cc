@@ -194,7 +194,8 @@ Status check_arguments(const CliFlags& flags) {
     return usage_error("--local, --member and --min-commit go with get and scan");
   }
   if (!flags.bench_arguments.empty() && command != "bench") {
-    return usage_error(concat(flags.bench_arguments.front(), " goes with bench"));
+    const std::string& first = flags.bench_arguments.front();
+    return usage_error(concat(first.substr(0, first.find('=')), " goes with bench"));
   }
   if ((flags.member || flags.min_commit > 0) && !flags.local) {
     return usage_error("--member and --min-commit need --local");
