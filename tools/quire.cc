@@ -2,12 +2,12 @@
 // protocol (engine/wire/wire.proto) through engine::Client, which finds the leader and keeps
 // outcomes honest. The exit code says what the group answered, so scripts can act on it:
 //   0 ok, 1 condition failed / not found, 2 usage, 3 unknown outcome, 4 unavailable.
+// `quire bench` (the load generator, tools/bench_load.h) exits 1 when some operations failed.
 // See docs/operations.md.
 #include <arpa/inet.h>
 #include <signal.h>
 
 #include <algorithm>
-#include <charconv>
 #include <cstdio>
 #include <map>
 #include <optional>
@@ -18,6 +18,10 @@
 #include "engine/client.h"
 #include "io/base/text.h"
 #include "io/real/real_runtime.h"
+#include "tools/bench_load.h"
+#include "tools/bench_options.h"
+#include "tools/bench_report.h"
+#include "tools/cli_flags.h"
 
 namespace quire {
 namespace {
@@ -28,7 +32,7 @@ constexpr int exit_usage = 2;
 constexpr int exit_unknown_outcome = 3;
 constexpr int exit_unavailable = 4;
 
-constexpr const char* usage_text =
+constexpr const char* usage_commands_text =
     "usage: quire --members LIST --group NAME --token HEX [--timeout SECONDS] COMMAND\n"
     "commands:\n"
     "  put KEY VALUE                 write KEY\n"
@@ -40,10 +44,17 @@ constexpr const char* usage_text =
     "                                (END \"\" is unbounded; --limit defaults to 100)\n"
     "  cas KEY EXPECTED NEW          write NEW if KEY's value is EXPECTED\n"
     "  delete KEY                    remove KEY\n"
-    "  status                        every member's role, term, commit counter and lag\n"
+    "  status                        every member's role, term, commit counter and lag\n";
+constexpr const char* usage_tail_text =
     "  LIST is id=ipv4:port,... (or ipv4:port,...), as given to quired --members\n"
-    "exit codes: 0 ok, 1 condition failed or not found, 2 usage, 3 unknown outcome,\n"
-    "            4 unavailable (status: no leader)\n";
+    "exit codes: 0 ok, 1 condition failed or not found (bench: some operations failed),\n"
+    "            2 usage, 3 unknown outcome, 4 unavailable (status, bench: no leader)\n";
+
+void print_usage(std::FILE* out) {
+  std::fputs(usage_commands_text, out);
+  std::fputs(tools::bench_usage_text, out);
+  std::fputs(usage_tail_text, out);
+}
 
 struct Member {
   uint32_t id = 0;  // 0: not given.
@@ -58,21 +69,13 @@ struct CliFlags {
   std::optional<uint32_t> member;
   uint64_t min_commit = 0;
   uint32_t limit = 100;
-  std::vector<std::string> words;  // The command and its arguments.
+  std::vector<std::string> words;            // The command and its arguments.
+  std::vector<std::string> bench_arguments;  // Bench's flags, as "--name" or "--name=value".
+  tools::BenchOptions bench;                 // Parsed from bench_arguments.
 };
 
-Error usage_error(std::string message) {
-  return Error(ErrorCode::invalid_argument, std::move(message));
-}
-
-Result<uint64_t> parse_number(std::string_view text, std::string_view flag, int base = 10) {
-  uint64_t value = 0;
-  const auto [end, status] = std::from_chars(text.data(), text.data() + text.size(), value, base);
-  if (text.empty() || status != std::errc() || end != text.data() + text.size()) {
-    return usage_error(concat(flag, ": '", text, "' is not a number"));
-  }
-  return value;
-}
+using tools::parse_number;
+using tools::usage_error;
 
 Result<uint64_t> parse_token(std::string_view text) {
   if (text.starts_with("0x") || text.starts_with("0X")) text.remove_prefix(2);
@@ -129,6 +132,14 @@ Result<CliFlags> parse_flags(int argc, char** argv) {
       flags.local = true;
       continue;
     }
+    if (const std::optional<bool> takes_value = tools::bench_flag_takes_value(word)) {
+      if (*takes_value && !value) {
+        if (index + 1 >= argc) return usage_error(concat(word, " needs a value"));
+        value = argv[++index];
+      }
+      flags.bench_arguments.push_back(value ? concat(word, "=", *value) : word);
+      continue;
+    }
     if (word != "--members" && word != "--group" && word != "--token" && word != "--timeout" &&
         word != "--member" && word != "--min-commit" && word != "--limit") {
       return usage_error(concat("unknown flag '", argv[index], "'"));
@@ -171,7 +182,7 @@ Result<CliFlags> parse_flags(int argc, char** argv) {
 // How many arguments each command takes after its name.
 Status check_arguments(const CliFlags& flags) {
   static const std::map<std::string, size_t> argument_counts = {
-      {"put", 2}, {"get", 1}, {"scan", 2}, {"cas", 3}, {"delete", 1}, {"status", 0}};
+      {"put", 2}, {"get", 1}, {"scan", 2}, {"cas", 3}, {"delete", 1}, {"status", 0}, {"bench", 0}};
   const std::string& command = flags.words.front();
   auto found = argument_counts.find(command);
   if (found == argument_counts.end()) return usage_error(concat("unknown command '", command, "'"));
@@ -181,6 +192,10 @@ Status check_arguments(const CliFlags& flags) {
   if ((flags.local || flags.member || flags.min_commit > 0) && command != "get" &&
       command != "scan") {
     return usage_error("--local, --member and --min-commit go with get and scan");
+  }
+  if (!flags.bench_arguments.empty() && command != "bench") {
+    const std::string& first = flags.bench_arguments.front();
+    return usage_error(concat(first.substr(0, first.find('=')), " goes with bench"));
   }
   if ((flags.member || flags.min_commit > 0) && !flags.local) {
     return usage_error("--member and --min-commit need --local");
@@ -226,6 +241,7 @@ class Command {
     if (command == "delete") return write(remove(words[1]));
     if (command == "get") return get(words[1]);
     if (command == "scan") return scan(words[1], words[2]);
+    if (command == "bench") return bench();
     return status();
   }
 
@@ -325,6 +341,25 @@ class Command {
       std::printf("%s\t%s\n", entry.key().c_str(), entry.value().c_str());
     }
     return exit_ok;
+  }
+
+  // Load against the group, then the report. 0 when every operation succeeded, 1 when some
+  // failed, 4 when no leader answered the warm-up (nothing was measured).
+  int bench() {
+    const tools::BenchTarget target{
+        .group = flags_.group, .members = addresses(flags_), .operation_timeout = flags_.timeout};
+    const tools::BenchResult result = tools::run_bench_load(runtime_, target, flags_.bench);
+    if (flags_.bench.json) {
+      std::printf("%s\n", tools::bench_json(flags_.bench, result).c_str());
+    } else if (result.leader_reached) {
+      tools::print_bench_text(stdout, flags_.bench, result);
+    }
+    if (!result.leader_reached) {
+      std::fprintf(stderr, "unavailable: %s\n", result.unreachable_reason.c_str());
+      explain_unavailable();
+      return exit_unavailable;
+    }
+    return result.error_count == 0 ? exit_ok : exit_condition_failed;
   }
 
   // Every member's status as a table. Exit 0 when some member is the leader, 4 otherwise.
@@ -460,13 +495,19 @@ class Command {
 
 int run(int argc, char** argv) {
   if (argc == 2 && (std::string_view(argv[1]) == "--help" || std::string_view(argv[1]) == "-h")) {
-    std::fputs(usage_text, stdout);
+    print_usage(stdout);
     return exit_ok;
   }
   auto flags = parse_flags(argc, argv);
   Status valid = flags.ok() ? check_arguments(*flags) : Status(flags.error());
+  if (valid.ok() && flags->words.front() == "bench") {
+    auto bench = tools::parse_bench_options(flags->bench_arguments);
+    valid = bench.ok() ? ok_status() : Status(bench.error());
+    if (bench.ok()) flags->bench = *bench;
+  }
   if (!valid.ok()) {
-    std::fprintf(stderr, "quire: %s\n%s", valid.error().message().c_str(), usage_text);
+    std::fprintf(stderr, "quire: %s\n", valid.error().message().c_str());
+    print_usage(stderr);
     return exit_usage;
   }
   ::signal(SIGPIPE, SIG_IGN);

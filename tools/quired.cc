@@ -18,7 +18,6 @@
 
 #include <algorithm>
 #include <cerrno>
-#include <charconv>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
@@ -37,6 +36,7 @@
 #include "io/real/real_disk.h"
 #include "io/real/real_runtime.h"
 #include "io/sync.h"
+#include "tools/cli_flags.h"
 
 namespace quire {
 namespace {
@@ -78,18 +78,8 @@ struct DaemonFlags {
   bool trace = false;
 };
 
-Error usage_error(std::string message) {
-  return Error(ErrorCode::invalid_argument, std::move(message));
-}
-
-Result<uint64_t> parse_number(std::string_view text, std::string_view flag, int base = 10) {
-  uint64_t value = 0;
-  const auto [end, status] = std::from_chars(text.data(), text.data() + text.size(), value, base);
-  if (text.empty() || status != std::errc() || end != text.data() + text.size()) {
-    return usage_error(concat(flag, ": '", text, "' is not a number"));
-  }
-  return value;
-}
+using tools::parse_number;
+using tools::usage_error;
 
 // "64K", "1M", "65536": a byte count with an optional binary suffix.
 Result<uint64_t> parse_bytes(std::string_view text, std::string_view flag) {
