@@ -4,17 +4,18 @@
 # under the same closed-loop write loads. Every write is durable on a majority before it is
 # acknowledged in all three (quire always; etcd by default; ZooKeeper with forceSync=yes).
 #
-#   bash bench/vs_peers.sh [--reps N] [--writes-1 N] [--writes-many N] [--clients "1 64"]
-#                          [--values "256 4096"] [--systems "quire etcd zookeeper"]
+#   bash bench/vs_peers.sh [--reps N] [--writes-1 N] [--writes-many N] [--warmup N]
+#                          [--clients "1 64"] [--values "256 4096"] [--systems "quire etcd zookeeper"]
 #
 # Workloads: every clients x value size, a fixed number of writes per run (--writes-1 for one
 # client, default 2000; --writes-many for more, default 20000), --reps alternating repetitions
-# (default 3: quire, etcd, zookeeper, quire, etcd, zookeeper, ...), each on fresh data directories.
+# (default 3: quire, etcd, zookeeper, quire, etcd, zookeeper, ...), each on fresh data directories
+# and after an unmeasured warm-up of --warmup writes (default 500; JIT, connections, caches).
 # Reports medians of writes/s, p50 and p99 latency, and the servers' CPU (utime+stime of the three
 # server processes, JVMs included) per 1,000 writes, then one line per workload:
 #   vs_peers: clients=64 value=256 quire=<rate> etcd=<rate> zookeeper=<rate> ratio_best=<quire/max>
 #
-# Environment: VS_PEERS_REPS, VS_PEERS_WRITES_1, VS_PEERS_WRITES_MANY, VS_PEERS_CLIENTS,
+# Environment: VS_PEERS_REPS, VS_PEERS_WRITES_1, VS_PEERS_WRITES_MANY, VS_PEERS_WARMUP, VS_PEERS_CLIENTS,
 # VS_PEERS_VALUES, VS_PEERS_SYSTEMS (the flags' defaults); VS_PEERS_DIR=DIR keeps the runs' data
 # and logs under DIR (default: a fresh temporary directory, removed at the end);
 # QUIRE_BIN_DIR=DIR takes quired and quire from DIR instead of building build/release;
@@ -29,6 +30,7 @@ repo=$(pwd)
 reps=${VS_PEERS_REPS:-3}
 writes_one=${VS_PEERS_WRITES_1:-2000}
 writes_many=${VS_PEERS_WRITES_MANY:-20000}
+warmup=${VS_PEERS_WARMUP:-500}
 clients_list=${VS_PEERS_CLIENTS:-"1 64"}
 values_list=${VS_PEERS_VALUES:-"256 4096"}
 systems=${VS_PEERS_SYSTEMS:-"quire etcd zookeeper"}
@@ -39,6 +41,7 @@ while [ $# -gt 0 ]; do
     --reps) reps=$2; shift 2 ;;
     --writes-1) writes_one=$2; shift 2 ;;
     --writes-many) writes_many=$2; shift 2 ;;
+    --warmup) warmup=$2; shift 2 ;;
     --clients) clients_list=$2; shift 2 ;;
     --values) values_list=$2; shift 2 ;;
     --systems) systems=$2; shift 2 ;;
@@ -187,6 +190,7 @@ start_quire() {
 # Prints "operations errors seconds rate p50 p99" from quire bench's JSON object.
 load_quire() {
   local clients=$1 value=$2 writes=$3 out=$4
+  # `quire bench` picks its own keys: the warm-up and the measured run may write the same ones.
   # shellcheck disable=SC2086
   quire_cli bench --clients "$clients" --value-size "$value" --count "$writes" --json \
     ${VS_PEERS_QUIRE_ARGS:-} > "$out" || true
@@ -248,7 +252,7 @@ parse_kv_line() {
 }
 load_etcd() {
   "$tools/etcd_put" --endpoints "$etcd_endpoints" --clients "$1" --value-size "$2" --count "$3" \
-    > "$4" || true
+    --prefix "${5:-bench}/" > "$4" || true
   parse_kv_line etcd_put "$4"
 }
 
@@ -298,7 +302,8 @@ start_zookeeper() {
   return 1
 }
 load_zookeeper() {
-  "$tools/zk_put" --hosts "$zk_hosts" --clients "$1" --value-size "$2" --count "$3" > "$4" || true
+  "$tools/zk_put" --hosts "$zk_hosts" --clients "$1" --value-size "$2" --count "$3" \
+    --root "/${5:-bench}" > "$4" || true
   parse_kv_line zk_put "$4"
 }
 
@@ -312,6 +317,10 @@ run_one() {
   local measured=""
   if "start_$system" "$dir"; then
     local before after
+    if [ "$warmup" -gt 0 ]; then
+      "load_$system" "$clients" "$value" "$warmup" "$dir/warmup.out" warmup > /dev/null ||
+        log "$label $system: the warm-up failed (see $dir/warmup.out); measuring anyway"
+    fi
     before=$(server_ticks)
     measured=$("load_$system" "$clients" "$value" "$writes" "$dir/load.out") || measured=""
     if alive_or_fail; then after=$(server_ticks); else measured=""; fi
@@ -319,7 +328,7 @@ run_one() {
   stop_servers
   if [ -z "$measured" ]; then
     log "$label $system clients=$clients value=$value rep $rep FAILED; its output and logs:"
-    for f in "$dir"/load.out "$dir"/*.log; do
+    for f in "$dir"/warmup.out "$dir"/load.out "$dir"/*.log; do
       [ -f "$f" ] && { echo "--- $f" >&2; tail -n 15 "$f" >&2; }
     done
     failures=$((failures + 1))
@@ -358,7 +367,7 @@ done
 
 # ---- report: medians over the repetitions ----
 awk -F'\t' -v systems="$systems" -v clients_list="$clients_list" -v values_list="$values_list" \
-  -v reps="$reps" -v writes_one="$writes_one" -v writes_many="$writes_many" '
+  -v reps="$reps" -v writes_one="$writes_one" -v writes_many="$writes_many" -v warmup="$warmup" '
 function median(key, col,   n, i, j, a, t) {
   n = count[key]
   if (n == 0) return ""
@@ -377,7 +386,7 @@ function ratio(a, b) { return (a == "" || b == "" || b + 0 == 0) ? "NA" : sprint
 END {
   ns = split(systems, sys, " "); nc = split(clients_list, cl, " "); nv = split(values_list, vl, " ")
   print ""
-  printf "## vs_peers: medians of %d repetitions (writes per run: %d for 1 client, %d for more)\n\n", reps, writes_one, writes_many
+  printf "## vs_peers: medians of %d repetitions (writes per run: %d for 1 client, %d for more, after %d unmeasured)\n\n", reps, writes_one, writes_many, warmup
   print "| clients | value B | system | runs | writes/s | p50 ms | p99 ms | server CPU ms / 1,000 writes | errors |"
   print "|---:|---:|---|---:|---:|---:|---:|---:|---:|"
   for (c = 1; c <= nc; c++) for (v = 1; v <= nv; v++) for (s = 1; s <= ns; s++) {
