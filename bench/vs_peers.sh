@@ -89,6 +89,12 @@ if has_system quire; then
   for program in quired quire; do
     [ -x "$bin/$program" ] || { log "no $bin/$program"; exit 1; }
   done
+  usage_text=$("$bin/quire" --help 2>&1 || true)
+  if ! grep -q '^  bench ' <<< "$usage_text"; then
+    log "$bin/quire has no bench command (it came with branch quire-bench): point QUIRE_BIN_DIR" \
+      "at a build that has it, or leave quire out with --systems \"etcd zookeeper\""
+    exit 1
+  fi
 fi
 # Rebuilt only when the source is newer than the binary.
 if has_system etcd && [ ! "$tools/etcd_put" -nt bench/peers/etcd_put.go ]; then
