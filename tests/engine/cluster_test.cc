@@ -424,6 +424,70 @@ void lose_the_newest_root(bool and_its_write_set) {
   EXPECT_EQ(image.files().count(std::string(store::format::journal_lost_marker_file_name)), 0u);
 }
 
+// One sync per commit point: a member's root slot is written unsynced and rides on its next
+// prepare's sync. A follower crashes in that window and loses every unsynced write: it reopens
+// one commit point back, with the write set it had committed held again and its prepared record,
+// so it is prepared at the same position it voted with; the leader's word commits it again, and
+// it converges with the group.
+TEST(Cluster, AFollowerThatLostAnUnsyncedRootIsPreparedThereAgainAndCatchesUp) {
+  Cluster cluster(11, 3, without_scrubber);
+  cluster.world.run_for(Duration::seconds(2));
+  bool stop = false;
+  bool stopped = false;
+  const size_t writer = cluster.world.add_node("c1", [&](io::Runtime& runtime) {
+    Client client(runtime, GroupIdentity{"test-group", 0x5eed}, cluster.addresses());
+    for (int index = 0; !stop; index++) {
+      (void)client.call(put(concat("k", index % 10), concat("v", index)),
+                        runtime.now() + Duration::seconds(10));
+      runtime.sleep_for(Duration::milliseconds(3));
+    }
+    stopped = true;
+  });
+  cluster.world.start(writer);
+  std::string follower;
+  store::RootBlock lost;
+  const bool in_window = cluster.world.run_until(
+      [&] {
+        const std::string leader = leader_name(cluster);
+        for (const auto& [name, node] : cluster.nodes) {
+          if (name == leader || node->driver() == nullptr || node->journal() == nullptr) continue;
+          const core::ReplicaState& state = node->driver()->replica().state();
+          if (state.committed.commit_counter < CommitCounter(3) || state.held ||
+              !node->journal()->root_unsynced()) {
+            continue;
+          }
+          follower = name;
+          lost = state.committed;
+          return true;
+        }
+        return false;
+      },
+      cluster.world.now() + Duration::seconds(30));
+  ASSERT_TRUE(in_window);
+  const size_t node = cluster.world.find_node(follower);
+  cluster.world.lose_power(node);
+  cluster.world.start(node);
+  ASSERT_TRUE(cluster.world.run_until(
+      [&] {
+        const auto found = cluster.nodes.find(follower);
+        return found != cluster.nodes.end() && found->second->driver() != nullptr;
+      },
+      cluster.world.now() + Duration::seconds(5)));
+  const core::ReplicaState& reopened = cluster.nodes.at(follower)->driver()->replica().state();
+  // Every unsynced write is gone, the root slot and the HALog's closing root with it.
+  ASSERT_EQ(reopened.committed.commit_counter.next(), lost.commit_counter);
+  ASSERT_TRUE(reopened.prepared.has_value());
+  EXPECT_TRUE(reopened.prepared->same_write_set(lost));
+  EXPECT_FALSE(reopened.history_lost);
+  cluster.world.run_for(Duration::seconds(3));
+  stop = true;
+  ASSERT_TRUE(cluster.world.run_until([&] { return stopped; },
+                                      cluster.world.now() + Duration::seconds(30)));
+  cluster.world.run_for(Duration::seconds(2));
+  EXPECT_EQ(status_of(cluster, follower).committed,
+            status_of(cluster, leader_name(cluster)).committed);
+}
+
 TEST(Cluster, AMemberThatLostItsNewestRootRollsForwardFromItsPreparedRecord) {
   lose_the_newest_root(false);
 }
