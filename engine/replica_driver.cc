@@ -194,8 +194,8 @@ void ReplicaDriver::execute(const core::Effect& effect) {
                    }
                  },
                  [&](const core::PersistQuorumState& persist) {
-                   const Status stored = quorum_state_.store(
-                       store::QuorumState{persist.term, persist.voted_for});
+                   const Status stored =
+                       quorum_state_.store(store::QuorumState{persist.term, persist.voted_for});
                    if (!stored.ok()) fail(stored.error());
                  },
                  [&](const core::SealWriteSet& seal_write_set) { seal(seal_write_set.term); },

@@ -76,9 +76,9 @@ inline constexpr size_t version = 8;
 inline constexpr size_t size = 10;
 inline constexpr size_t reserved = 12;
 inline constexpr size_t sequence = 16;
-inline constexpr size_t prepared_root = 24;   // The root block voted for (128 bytes).
+inline constexpr size_t prepared_root = 24;    // The root block voted for (128 bytes).
 inline constexpr size_t committed_root = 152;  // The journal's root when it was written.
-inline constexpr size_t checksum = 280;       // XXH3 of [0, 280).
+inline constexpr size_t checksum = 280;        // XXH3 of [0, 280).
 }  // namespace prepared_record_field
 static_assert(prepared_record_field::prepared_root + root_block_size_bytes ==
               prepared_record_field::committed_root);

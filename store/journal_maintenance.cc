@@ -222,7 +222,7 @@ Status Journal::finish_install() {
   reader_.replace_file(file_->file());
   cache_.clear();
   root_ = root;
-  root_unsynced_ = false;          // finish() synced the new file.
+  root_unsynced_ = false;         // finish() synced the new file.
   last_prepared_record_.reset();  // Its prepared slots are zeros.
   reader_.set_cacheable_end(root_.end_offset);
   // HALogs past the installed commit point belong to a history this member no longer holds.

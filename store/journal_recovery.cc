@@ -121,7 +121,8 @@ Status Journal::roll_forward_to_recorded_commit() {
   if (!readable || checksummer.digest() != decided.write_set_hash) {
     // Its bytes rotted too: the engine sees the vote past the commit point and rebuilds.
     recovery_notes_.push_back(concat("prepared record ", newest.sequence, " names commit point ",
-                                     decided.commit_counter, ", whose write set does not read back"));
+                                     decided.commit_counter,
+                                     ", whose write set does not read back"));
     return ok_status();
   }
   Status written = file_->write_root(decided);
@@ -129,9 +130,9 @@ Status Journal::roll_forward_to_recorded_commit() {
   if (written.ok()) written = file_->verify_root(decided);
   if (!written.ok()) {
     // The committed bytes are fine: not corruption, which would set the journal aside.
-    return Error(ErrorCode::io_error, concat("rolling forward to commit point ",
-                                             decided.commit_counter, " failed: ",
-                                             written.error().message()));
+    return Error(ErrorCode::io_error,
+                 concat("rolling forward to commit point ", decided.commit_counter,
+                        " failed: ", written.error().message()));
   }
   root_ = decided;
   reader_.set_cacheable_end(root_.end_offset);

@@ -134,9 +134,7 @@ class Context {
       if (member != config.self) send(member, message);
     }
   }
-  void persist_quorum_state() {
-    emit(PersistQuorumState{state.term, state.voted_for});
-  }
+  void persist_quorum_state() { emit(PersistQuorumState{state.term, state.voted_for}); }
   size_t quorum() const { return quorum_size(config.member_count()); }
 
  private:

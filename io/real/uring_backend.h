@@ -62,7 +62,7 @@ class UringBackend final : public DiskBackend, private EventSource {
   io_uring ring_{};
   bool ring_ready_ = false;  // io_uring_queue_init succeeded.
   bool inline_transfers_ = false;
-  bool watched_ = false;     // The eventfd is in the epoll set.
+  bool watched_ = false;  // The eventfd is in the epoll set.
   uint32_t in_flight_count_ = 0;
   uint32_t in_flight_max_;
   // Fibers waiting for a slot when in_flight_max_ operations are out; keeps the completion

@@ -224,11 +224,9 @@ TEST(QuorumStateFile, ALostOrRottenStoreFallsBack) {
       ASSERT_OK((*file)->store(QuorumState{Term(4), NodeId(1)}));
       // The next store's sync fails: its write may or may not have reached the disk.
       node.model().faults.fail_sync_countdown = 1;
-      EXPECT_EQ((*file)->store(QuorumState{Term(5), NodeId(2)}).code(),
-                ErrorCode::io_error);
+      EXPECT_EQ((*file)->store(QuorumState{Term(5), NodeId(2)}).code(), ErrorCode::io_error);
       EXPECT_TRUE((*file)->failed());
-      EXPECT_EQ((*file)->store(QuorumState{Term(6), NodeId(2)}).code(),
-                ErrorCode::io_error);
+      EXPECT_EQ((*file)->store(QuorumState{Term(6), NodeId(2)}).code(), ErrorCode::io_error);
     }
     node.crash();
     auto file = QuorumStateFile::open(node.disk(), "quorum_state");

@@ -62,8 +62,7 @@ void node_main(io::Runtime& runtime, Shared& shared) {
   // group would on the leader's word).
   const std::optional<RootBlock>& vote = journal->recovered_prepared();
   if (journal->uncommitted_counter().has_value() && vote.has_value() &&
-      vote->commit_counter == *journal->uncommitted_counter() &&
-      journal->prepare(*vote).ok()) {
+      vote->commit_counter == *journal->uncommitted_counter() && journal->prepare(*vote).ok()) {
     ASSERT_TRUE(journal->commit(*vote).ok());
   }
   // Nothing acknowledged is lost; a commit in flight at the crash may have landed.

@@ -193,9 +193,9 @@ enum class Step {
   written,              // Seal (leader) or every block laid down (follower).
   prepare_sync_failed,  // PREPARE's sync of the journal failed.
   prepared,
-  committed,           // COMMIT wrote the root slot, unsynced: it may or may not reach the disk.
-  root_sync_failed,    // The sync of the committed root failed (the next write set's, or idle).
-  committed_synced,    // The root slot was synced (sync_committed, or the next prepare's sync).
+  committed,         // COMMIT wrote the root slot, unsynced: it may or may not reach the disk.
+  root_sync_failed,  // The sync of the committed root failed (the next write set's, or idle).
+  committed_synced,  // The root slot was synced (sync_committed, or the next prepare's sync).
 };
 
 struct CrashCase {
@@ -378,7 +378,8 @@ TEST(Recovery, ThePreparedRecordIsTheVoteThatSurvivesACrash) {
   EXPECT_EQ(follower.journal->recovered_prepared(), std::optional<RootBlock>(reproposed));
   EXPECT_EQ(follower.journal->uncommitted_counter(), std::optional(CommitCounter(2)));
   // A crash that tears the newer record leaves the older vote, never none.
-  const uint64_t newer_slot = format::prepared_slots_begin_offset + format::prepared_slot_size_bytes;
+  const uint64_t newer_slot =
+      format::prepared_slots_begin_offset + format::prepared_slot_size_bytes;
   ASSERT_TRUE(follower.node.image().rot_at("journal", newer_slot + 40, 3));
   follower.crash(sim::CrashFates{0.0, 1.0, 0.0});
   EXPECT_EQ(follower.journal->recovered_prepared(), std::optional<RootBlock>(sealed->root));
@@ -399,16 +400,19 @@ TEST(Recovery, ALostRootIsRolledForwardFromTheNewestPreparedRecord) {
   ASSERT_OK(third);
   ASSERT_OK(member.journal->prepare(third->root));
   member.journal.reset();
-  ASSERT_TRUE(member.node.image().rot_at("journal", JournalFile::slot_offset(CommitCounter(2)) + 20, 1));
+  ASSERT_TRUE(
+      member.node.image().rot_at("journal", JournalFile::slot_offset(CommitCounter(2)) + 20, 1));
   member.open();
   EXPECT_TRUE(member.noted("rolled forward to commit point 2 from prepared record"));
   EXPECT_EQ(member.journal->root(), second.root);
   EXPECT_EQ(member.journal->uncommitted_counter(), std::optional(CommitCounter(3)));
   EXPECT_EQ(member.journal->recovered_prepared(), std::optional<RootBlock>(third->root));
   // When the write set's bytes rotted too (and its HALog is gone), open cannot roll forward: it
-  // stays at 1, and the vote past 1 + 1 tells the engine this member lost its history (engine/node.cc).
+  // stays at 1, and the vote past 1 + 1 tells the engine this member lost its history
+  // (engine/node.cc).
   member.journal.reset();
-  ASSERT_TRUE(member.node.image().rot_at("journal", JournalFile::slot_offset(CommitCounter(2)) + 20, 1));
+  ASSERT_TRUE(
+      member.node.image().rot_at("journal", JournalFile::slot_offset(CommitCounter(2)) + 20, 1));
   ASSERT_TRUE(member.node.image().rot_at("journal", second.root.write_set_begin_offset + 90, 2));
   member.node.image().files().erase(member.halog(2));  // Else open rolls forward from it.
   member.open();

@@ -27,7 +27,9 @@ SharedBytes model_block(uint64_t hash, uint32_t sequence) {
 }  // namespace
 
 ModelCluster::ModelCluster(size_t member_count, uint64_t seed, ReplicaConfig base)
-    : cut_(member_count, false), base_(base), rng_(split_seed(seed, "model")),
+    : cut_(member_count, false),
+      base_(base),
+      rng_(split_seed(seed, "model")),
       durability_rng_(split_seed(seed, "durability")) {
   QUIRE_ASSERT(member_count >= 1);
   base_.members.clear();
