@@ -1,6 +1,6 @@
 // The journal next to RocksDB, in one run on the real file system (issue 3's benchmark):
 //   1. commit throughput with a sync per commit, for batches of 1, 100 and 10,000 puts of
-//      256 B and 4 KiB values (quire: seal + prepare + commit, two syncs of the journal;
+//      256 B and 4 KiB values (quire: seal + prepare + commit, one sync of the journal;
 //      RocksDB: a WriteBatch written with sync=true), both stores open at once and measured in
 //      alternating slices, and the bytes each wrote per byte of user data;
 //   2. on a large data set (--data-mb, 1 GiB by default) of 1 KiB values: point-get latency and

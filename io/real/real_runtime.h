@@ -25,8 +25,9 @@ struct RealRuntimeOptions {
   std::string name = "quired";
   // The disk's root; must exist. Empty: the runtime has no disk and disk() must not be called.
   std::string data_directory;
-  // The preferred disk backend; io_uring falls back to posix where the kernel refuses it.
-  DiskBackendKind disk_backend = DiskBackendKind::io_uring;
+  // The preferred disk backend; io_uring and uring_sync fall back to posix where the kernel
+  // refuses io_uring. uring_sync by default: docs/io.md, "Real runtime", says why.
+  DiskBackendKind disk_backend = DiskBackendKind::uring_sync;
   // Whether QUIRE_DISK_BACKEND=uring|uring-sync|posix in the environment overrides disk_backend.
   bool read_environment = true;
   uint32_t io_uring_entries = 256;
