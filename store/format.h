@@ -31,13 +31,17 @@ inline constexpr uint16_t version = 2;
 // ---- Journal file ---------------------------------------------------------------------------
 
 // Two root-block slots, each one disk sector so that writing one can never tear the other; the
-// root block of commit counter N lives in slot N % 2. Then two prepared-record slots, one sector
-// each (the record of sequence s in slot s % 2). The data region starts after them.
+// root block of commit counter N lives in slot N % 2. Then three prepared-record slots, one
+// sector each: the record of sequence s in slot s % 2 and, as a mirror, in slot 2 (written under
+// the same sync), so that rot in one copy of the newest vote leaves the other. The data region
+// starts after them.
 inline constexpr uint64_t root_slot_size_bytes = 4096;
 inline constexpr uint64_t root_slot_count = 2;
 inline constexpr uint64_t prepared_slots_begin_offset = root_slot_size_bytes * root_slot_count;
 inline constexpr uint64_t prepared_slot_size_bytes = 4096;
-inline constexpr uint64_t prepared_slot_count = 2;
+inline constexpr uint64_t prepared_alternate_slot_count = 2;
+inline constexpr uint64_t prepared_mirror_slot = 2;
+inline constexpr uint64_t prepared_slot_count = 3;
 inline constexpr uint64_t data_region_begin_offset =
     prepared_slots_begin_offset + prepared_slot_size_bytes * prepared_slot_count;
 

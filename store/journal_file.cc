@@ -97,7 +97,23 @@ Status JournalFile::verify_root(const RootBlock& root) {
 }
 
 Status JournalFile::write_prepared(const PreparedRecord& record) {
-  return file_->write(prepared_slot_offset(record.sequence), encode_prepared_slot(record));
+  const Bytes slot = encode_prepared_slot(record);
+  for (const uint64_t index :
+       {prepared_alternate_slot(record.sequence), format::prepared_mirror_slot}) {
+    QUIRE_TRY(file_->write(prepared_slot_offset(index), slot));
+  }
+  // A vote that is not where open() looks for it is a vote forgotten at the next start.
+  for (const uint64_t index :
+       {prepared_alternate_slot(record.sequence), format::prepared_mirror_slot}) {
+    Bytes back(slot.size());
+    QUIRE_TRY(file_->read_exact(prepared_slot_offset(index), back));
+    if (back != slot) {
+      return Error(ErrorCode::io_error,
+                   concat("prepared record ", record.sequence, " reads back different from what ",
+                          "was written in slot ", index));
+    }
+  }
+  return ok_status();
 }
 
 std::vector<PreparedRecord> JournalFile::prepared_records(std::vector<std::string>& notes) {
@@ -109,7 +125,8 @@ std::vector<PreparedRecord> JournalFile::prepared_records(std::vector<std::strin
                             : Result<std::optional<PreparedRecord>>(read.error());
     if (!record.ok()) {
       notes.push_back(concat("prepared slot ", slot, " refused: ", record.error().message()));
-    } else if (record->has_value() && (*record)->sequence % format::prepared_slot_count != slot) {
+    } else if (record->has_value() && slot != format::prepared_mirror_slot &&
+               prepared_alternate_slot((*record)->sequence) != slot) {
       notes.push_back(concat("prepared slot ", slot, " holds record ", (*record)->sequence,
                              " of the other slot (a misdirected write); ignored"));
     } else if (record->has_value()) {

@@ -3,8 +3,9 @@
 //
 //   [0, 4096)       slot 0: the root block of an even commit counter, then zeros
 //   [4096, 8192)    slot 1: the root block of an odd commit counter, then zeros
-//   [8192, 16384)   prepared slots 0 and 1: the last two prepared records (prepared_record.h)
-//   [16384, end)    write-cache blocks, back to back, in commit order
+//   [8192, 20480)   prepared slots 0, 1 and the mirror 2: the last two prepared records and a
+//                   copy of the newest (prepared_record.h)
+//   [20480, end)    write-cache blocks, back to back, in commit order
 //
 // The root block of commit N goes into slot N % 2, so the slot of the last commit point is never
 // overwritten by the next commit: a crash while writing root N+1 leaves root N intact. Open picks
@@ -51,9 +52,10 @@ class JournalFile {
   // Reads `root`'s slot back. Errors: checksum_mismatch when it does not hold `root` (a
   // misdirected write put it elsewhere), or the read's error.
   Status verify_root(const RootBlock& root);
-  // Writes `record` into prepared slot sequence % 2 (unsynced).
+  // Writes `record` into prepared slot sequence % 2 and the mirror slot, unsynced, and reads both
+  // back. Errors: io_error (a copy reads back different: a misdirected write), the write's.
   Status write_prepared(const PreparedRecord& record);
-  // The valid prepared records (at most two). `notes` gets a line for each slot refused.
+  // The valid prepared records (at most three copies). `notes` gets a line for each slot refused.
   std::vector<PreparedRecord> prepared_records(std::vector<std::string>& notes);
 
   // The same two on a file that is not the journal yet: a rebuild's journal.install.

@@ -263,17 +263,7 @@ Status Journal::write_prepared_record(const RootBlock& vote) {
   // Into the slot of the record before the last, so that a torn write leaves the last one: a
   // vote whose sync did not finish was never sent, the one before it may have been.
   const PreparedRecord record{next_prepared_sequence_++, vote, root_};
-  const Bytes slot = encode_prepared_slot(record);
-  Status written = file_->write(prepared_slot_offset(record.sequence), slot);
-  if (written.ok()) {
-    // A vote that is not where open() looks for it is a vote forgotten at the next start.
-    Bytes back(slot.size());
-    written = file_->read_exact(prepared_slot_offset(record.sequence), back);
-    if (written.ok() && back != slot) {
-      written = Error(ErrorCode::io_error, concat("prepared record ", record.sequence,
-                                                  " reads back different from what was written"));
-    }
-  }
+  const Status written = file_->write_prepared(record);
   if (!written.ok()) {
     failed_ = true;  // The slot may hold part of it.
     return written;

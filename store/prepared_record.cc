@@ -12,9 +12,13 @@ namespace field = format::prepared_record_field;
 
 }  // namespace
 
-uint64_t prepared_slot_offset(uint64_t sequence) {
-  return format::prepared_slots_begin_offset +
-         (sequence % format::prepared_slot_count) * format::prepared_slot_size_bytes;
+uint64_t prepared_slot_offset(uint64_t slot) {
+  QUIRE_ASSERT(slot < format::prepared_slot_count);
+  return format::prepared_slots_begin_offset + slot * format::prepared_slot_size_bytes;
+}
+
+uint64_t prepared_alternate_slot(uint64_t sequence) {
+  return sequence % format::prepared_alternate_slot_count;
 }
 
 Bytes encode_prepared_slot(const PreparedRecord& record) {

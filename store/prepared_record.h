@@ -7,8 +7,10 @@
 //   the prepared root block (128 bytes): the root this member voted YES for,
 //   the committed root block (128 bytes): the journal's root when the record was written,
 //   u64 XXH3 of bytes [0, 280).
-// The record of sequence s lives in slot s % 2, so writing one never tears the one before: a
-// crash during prepare's sync leaves the previous vote, and no YES for the new one had left.
+// The record of sequence s lives in slot s % 2, and a copy in slot 2 (the mirror), written under
+// the same sync. Writing one never tears the one before in its alternate slot: a crash during
+// prepare's sync leaves the previous vote, and no YES for the new one had left. Rot in one copy
+// of the newest record leaves the other (falling back to the previous vote would forget a YES).
 // The committed root is the evidence that commit point was decided: a record is written only
 // after its predecessor committed here, so open may roll forward to it if the root slot that
 // held it did not reach the disk (or rotted).
@@ -38,6 +40,8 @@ Bytes encode_prepared_slot(const PreparedRecord& record);
 // checksum_mismatch (a torn or rotten record).
 Result<std::optional<PreparedRecord>> decode_prepared_slot(ByteView bytes);
 
-uint64_t prepared_slot_offset(uint64_t sequence);
+// Where slot 0, 1 or 2 (the mirror) starts; the alternate slot the record of `sequence` goes to.
+uint64_t prepared_slot_offset(uint64_t slot);
+uint64_t prepared_alternate_slot(uint64_t sequence);
 
 }  // namespace quire::store

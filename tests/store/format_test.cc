@@ -23,7 +23,7 @@ RootBlock sample_root() {
   root.commit_counter = CommitCounter(41);
   root.commit_time_ns = 1'700'000'000'000'000'000;
   root.term = Term(7);
-  root.write_set_begin_offset = 20000;
+  root.write_set_begin_offset = 30000;
   root.end_offset = 50000;
   root.write_set_block_count = 3;
   root.write_set_hash = 0x1234567890abcdefull;

@@ -377,13 +377,16 @@ TEST(Recovery, ThePreparedRecordIsTheVoteThatSurvivesACrash) {
   follower.crash(sim::CrashFates{0.0, 1.0, 0.0});
   EXPECT_EQ(follower.journal->recovered_prepared(), std::optional<RootBlock>(reproposed));
   EXPECT_EQ(follower.journal->uncommitted_counter(), std::optional(CommitCounter(2)));
-  // A crash that tears the newer record leaves the older vote, never none.
-  const uint64_t newer_slot =
-      format::prepared_slots_begin_offset + format::prepared_slot_size_bytes;
-  ASSERT_TRUE(follower.node.image().rot_at("journal", newer_slot + 40, 3));
+  // Rot in the newest record's alternate slot leaves its mirror; rot in both leaves the vote
+  // before it, never none.
+  ASSERT_TRUE(follower.node.image().rot_at("journal", prepared_slot_offset(1) + 40, 3));
+  follower.crash(sim::CrashFates{0.0, 1.0, 0.0});
+  EXPECT_EQ(follower.journal->recovered_prepared(), std::optional<RootBlock>(reproposed));
+  EXPECT_TRUE(follower.noted("prepared slot 1 refused"));
+  ASSERT_TRUE(follower.node.image().rot_at(  // Slot 1 is still rotten.
+      "journal", prepared_slot_offset(format::prepared_mirror_slot) + 40, 3));
   follower.crash(sim::CrashFates{0.0, 1.0, 0.0});
   EXPECT_EQ(follower.journal->recovered_prepared(), std::optional<RootBlock>(sealed->root));
-  EXPECT_TRUE(follower.noted("prepared slot 1 refused"));
 }
 
 // The root slot of commit point N rots (or a crash lost it before its sync) while the journal

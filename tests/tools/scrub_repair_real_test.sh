@@ -41,7 +41,7 @@ target_journal="$work/n$follower/journal"
 size=$(stat -c %s "$source_journal")
 target_size=$(stat -c %s "$target_journal")
 [ "$target_size" -lt "$size" ] && size=$target_size
-data_begin=8192
+data_begin=20480  # docs/format.md, "Journal file": the data region's first byte
 [ "$size" -gt $((data_begin + 1048576)) ] || fail "journal too small to damage: $size bytes"
 byte_at() { od -An -tu1 -j "$2" -N1 "$1" | tr -d ' '; }
 offsets=()
