@@ -76,7 +76,10 @@ void HttpServer::accept_loop() {
     std::shared_ptr<io::real::TcpConnection> connection = std::move(*accepted);
     if (connections_.size() >= options_.connections_max) {
       // The small answer fits the socket's buffer: the accept loop does not wait on this peer.
+      // What the client already sent is read first (without waiting): unread bytes at close
+      // would make the kernel reset the connection, and the client could miss the 503.
       stats_.connections_refused++;
+      (void)connection->receive_bytes(http_request_head_size_bytes_max, runtime_.now());
       (void)connection->send_bytes(as_bytes(serialize(
           refusal(503, concat("too many HTTP connections (", options_.connections_max, ")")))));
       connection->close();

@@ -427,6 +427,7 @@ Status run_node(io::real::RealRuntime& runtime, const engine::NodeConfig& config
     });
     if (!signals.ok()) {
       outcome = signals.error();
+      if (http_server) http_server->stop();
       return;
     }
     bool node_ended = false;
