@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Sets everything up and runs quire's main job: a 3-member cluster.
-#   ./run.sh                        a real local cluster: 3 quired daemons on 127.0.0.1:7101-7103,
-#                                   a short demo with the quire CLI, then a clean stop
+#   ./run.sh                        a real local cluster: 3 quired daemons on 127.0.0.1:7101-7103
+#                                   (HTTP status and metrics on 7201-7203), a short demo with the
+#                                   quire CLI and curl, then a clean stop
 #   ./run.sh --simulate             simulated 3-node run with faults, printing what happened
 #   ./run.sh --simulate --seed 42   the same, for one seed (replays byte for byte)
 # QUIRE_RUN_DATA=DIR keeps the members' data in DIR (default: a fresh temporary directory, removed
@@ -24,7 +25,7 @@ bash scripts/setup.sh
 bash scripts/build.sh build/release Release quired quire
 
 bin=build/release/tools
-ports=(7101 7102 7103)
+ports=(7101 7102 7103 7201 7202 7203)
 members="1=127.0.0.1:7101,2=127.0.0.1:7102,3=127.0.0.1:7103"
 group=demo
 token=5eed
@@ -79,7 +80,7 @@ show_logs() {
 echo "== starting 3 members of group '$group' (data in $data)"
 for id in 1 2 3; do
   "$bin/quired" --id "$id" --members "$members" --group "$group" --token "$token" \
-    --data-dir "$data/n$id" 2>"$data/n$id.log" &
+    --data-dir "$data/n$id" --http-listen "127.0.0.1:720$id" 2>"$data/n$id.log" &
   pids+=($!)
 done
 
@@ -123,6 +124,16 @@ show scan a z
 show get counter --local --member 3 --min-commit 4
 show delete planet
 show status
+
+echo "== each member's HTTP endpoint: /status?HA, and one line of /metrics"
+for id in 1 2 3; do
+  ha=$(curl -s -m 5 "http://127.0.0.1:720$id/status?HA" || echo "(no answer)")
+  commits=$(curl -s -m 5 "http://127.0.0.1:720$id/metrics" | grep '^quire_commits_total ' ||
+    echo "(no answer)")
+  echo "member $id: /status?HA $ha; /metrics $commits"
+done
+echo "\$ curl -s http://127.0.0.1:7201/status"
+curl -s -m 5 "http://127.0.0.1:7201/status" || echo "(no answer)"
 
 echo "== stopping the cluster (SIGTERM)"
 failed=0

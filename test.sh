@@ -7,7 +7,7 @@
 #   QUIRE_FUZZ_SEEDS=50 ./test.sh    the fuzz batch's size (default 500 seeds of 60 s)
 set -euo pipefail
 cd "$(dirname "$0")"
-bash scripts/setup.sh
+bash scripts/setup.sh --test
 bash scripts/build.sh build/test RelWithDebInfo
 cmake build/test -DQUIRE_FUZZ_SEEDS="${QUIRE_FUZZ_SEEDS:-500}" > /dev/null
 (cd build/test && ctest --output-on-failure -j "$(nproc)" --timeout 3000)

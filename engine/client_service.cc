@@ -377,6 +377,7 @@ Result<std::optional<store::Value>> ClientService::get_repaired(const store::Rea
 }
 
 Status ClientService::repair(const Error& error, uint64_t installs_before_read) {
+  record_checksum_failures_++;
   const std::optional<store::Address> address = store::failed_address(error);
   if (!address) return error;
   runtime_.trace(concat("read repair of record at ", address->offset, "+", address->length));

@@ -38,6 +38,8 @@ class ClientService : public WriteSetListener {
   void shut_down();
   wire::MemberStatus member_status() const;
   uint64_t read_repairs() const { return read_repairs_; }
+  // Reads of committed records that failed their checksum here (each then tried read repair).
+  uint64_t record_checksum_failures() const { return record_checksum_failures_; }
   // The scrubber whose counters the status reports; may be null. Not owned.
   void set_scrub_stats(const ScrubStats* stats) { scrub_stats_ = stats; }
 
@@ -85,6 +87,7 @@ class ClientService : public WriteSetListener {
   io::WaitQueue read_confirmations_;
   io::WaitQueue commits_;
   uint64_t read_repairs_ = 0;
+  uint64_t record_checksum_failures_ = 0;
   const ScrubStats* scrub_stats_ = nullptr;
   bool shut_down_ = false;
 };

@@ -116,6 +116,7 @@ Status ReplicaDriver::run() {
     }
     for (const core::Effect& effect : step.effects) {
       if (fatal_) break;
+      count_effect(effect);
       execute(effect);
     }
     // A failed effect leaves the state machine ahead of the disk (it committed what the journal
@@ -164,8 +165,22 @@ void ReplicaDriver::ticker() {
   }
 }
 
+void ReplicaDriver::count_transitions(const core::ReplicaStatus& before,
+                                      const core::ReplicaStatus& after) {
+  QUIRE_ASSERT(after.committed >= before.committed);
+  stats_.commit_points += after.committed.value() - before.committed.value();
+  if (after.role != before.role && after.role == core::Role::candidate) {
+    stats_.elections_started++;
+  }
+  if (after.role != before.role && after.role == core::Role::leader) stats_.elections_won++;
+  if (before.role == core::Role::leader && after.role != core::Role::leader) sealed_at_.clear();
+  const bool resyncing = after.catching_up && !after.rebuilding;
+  if (resyncing && !(before.catching_up && !before.rebuilding)) stats_.resyncs_started++;
+}
+
 void ReplicaDriver::trace_transitions(const core::ReplicaStatus& before) {
   const core::ReplicaStatus after = replica_.status();
+  count_transitions(before, after);
   if (after.role != before.role || after.term != before.term) {
     runtime_.trace(concat("role ", core::role_name(after.role), " term ", after.term, " leader ",
                           after.leader, " committed ", after.committed));
@@ -182,6 +197,35 @@ void ReplicaDriver::trace_transitions(const core::ReplicaStatus& before) {
                        after.leader != before.leader || after.committed != before.committed ||
                        after.catching_up != before.catching_up;
   if (changed && config_.observer != nullptr) config_.observer->on_status(config_.self, after);
+}
+
+void ReplicaDriver::count_effect(const core::Effect& effect) {
+  if (const auto* send = std::get_if<core::Send>(&effect)) {
+    const auto* block = std::get_if<core::Block>(&send->envelope.message);
+    if (block != nullptr && block->bytes != nullptr)
+      stats_.bytes_replicated += block->bytes->size();
+  } else if (std::holds_alternative<core::Rebuild>(effect)) {
+    stats_.rebuilds_started++;
+  } else if (const auto* acknowledge = std::get_if<core::AcknowledgeWriteSet>(&effect)) {
+    stats_.write_sets_acknowledged++;
+    const auto sealed = sealed_at_.find(acknowledge->counter);
+    if (sealed != sealed_at_.end()) {
+      stats_.commit_latency.record(runtime_.now() - sealed->second);
+    }
+    // Write sets commit in order: any sealed before this one is settled too.
+    sealed_at_.erase(sealed_at_.begin(), sealed_at_.upper_bound(acknowledge->counter));
+  } else if (std::holds_alternative<core::AbandonWriteSets>(effect)) {
+    sealed_at_.clear();
+  }
+}
+
+void ReplicaDriver::count_replay_failure(const Status& replayed) {
+  QUIRE_ASSERT(!replayed.ok());
+  // Damage in the peer's HALog, as against this member's disk failing (no_space, io_error).
+  const ErrorCode code = replayed.code();
+  if (code == ErrorCode::checksum_mismatch || code == ErrorCode::corruption) {
+    stats_.halog_checksum_failures++;
+  }
 }
 
 void ReplicaDriver::execute(const core::Effect& effect) {
@@ -241,9 +285,11 @@ void ReplicaDriver::execute(const core::Effect& effect) {
                    Status replayed =
                        reader.ok() ? journal_.replay(*reader) : Status(reader.error());
                    if (replayed.ok()) {
+                     stats_.halogs_replayed++;
                      completions_.push_back(core::CommitDone{journal_.root()});
                      return;
                    }
+                   count_replay_failure(replayed);
                    runtime_.trace(concat("replay of HALog ", replay.root.commit_counter, " from ",
                                          replay.peer, " failed: ", replayed.error().to_string()));
                    if (journal_.failed()) return fail(replayed.error());
@@ -294,6 +340,8 @@ void ReplicaDriver::seal(Term term) {
     completions_.push_back(core::SealSkipped{});
     return;
   }
+  stats_.write_sets_sealed++;
+  sealed_at_[write_set->root.commit_counter] = runtime_.now();
   if (listener_ != nullptr) listener_->on_sealed(write_set->root);
   completions_.push_back(
       core::WriteSetSealed{write_set->root, share(std::move(write_set->blocks))});
@@ -307,6 +355,7 @@ void ReplicaDriver::repropose(Term term, const store::RootBlock& prepared) {
   root.term = term;
   root.commit_time_ns = runtime_.wall_clock_ns();
   runtime_.trace(concat("re-propose write set ", root.commit_counter, " under term ", term));
+  sealed_at_[root.commit_counter] = runtime_.now();
   completions_.push_back(core::WriteSetSealed{root, share(std::move(*blocks))});
 }
 
@@ -332,6 +381,7 @@ void ReplicaDriver::rebuild(NodeId peer) {
         outcome = core::RebuildFailed{peer};
       }
     }
+    if (std::holds_alternative<core::RebuildDone>(outcome)) stats_.rebuilds_completed++;
     if (!stopping_) post(std::move(outcome));
   };
   spawn_helper(concat("rebuild-from-", peer), body);

@@ -9,10 +9,12 @@
 #pragma once
 
 #include <deque>
+#include <map>
 #include <memory>
 #include <optional>
 
 #include "engine/core/replica.h"
+#include "engine/driver_stats.h"
 #include "engine/node_config.h"
 #include "engine/transport.h"
 #include "engine/write_set_listener.h"
@@ -45,12 +47,17 @@ class ReplicaDriver {
   // layer, so that those never overlap a commit or a rollback (store/journal.h, "Fibers").
   io::Mutex& journal_mutex() { return journal_mutex_; }
   uint64_t steps() const { return steps_; }
+  const DriverStats& stats() const { return stats_; }
 
  private:
   // Runs `body` in a fiber that run() waits for before it returns.
   void spawn_helper(std::string name, std::function<void()> body);
   void ticker();
   void execute(const core::Effect& effect);
+  // Counts what `effect` means for DriverStats, before execute() carries it out.
+  void count_effect(const core::Effect& effect);
+  // A replay of a peer's HALog failed with `replayed`.
+  void count_replay_failure(const Status& replayed);
   void seal(Term term);
   void repropose(Term term, const store::RootBlock& prepared);
   void fetch_halog(NodeId peer, CommitCounter counter);
@@ -58,6 +65,8 @@ class ReplicaDriver {
   // Stops the node: a write the protocol relies on failed.
   void fail(const Error& error);
   void trace_transitions(const core::ReplicaStatus& before);
+  // Counts what the step from `before` to the status now changed (DriverStats).
+  void count_transitions(const core::ReplicaStatus& before, const core::ReplicaStatus& after);
   // On each tick: syncs a committed root block no write set's prepare synced since the last.
   void sync_idle_root();
 
@@ -74,6 +83,10 @@ class ReplicaDriver {
   std::optional<Error> fatal_;
   bool stopping_ = false;
   uint64_t steps_ = 0;
+  DriverStats stats_;
+  // As leader: when each write set in flight was sealed or re-proposed, for commit_latency.
+  // Bounded by the write sets in flight; emptied when the leadership ends.
+  std::map<CommitCounter, Instant> sealed_at_;
   std::optional<CommitCounter> unsynced_root_seen_;  // Unsynced at the last tick.
   size_t helpers_running_ = 0;
   io::Event helpers_done_;

@@ -170,6 +170,7 @@ Result<Bytes> Scrubber::fetch_span_from(NodeId member, uint64_t offset, Instant 
 
 Result<uint64_t> Scrubber::repair_block(uint64_t offset, uint64_t installs_before_read) {
   runtime_.trace(concat("scrub finds a bad block at ", offset));
+  stats_.blocks_failed++;
   if (journal_.installing()) {
     // A rebuild is replacing this journal: its bytes will be checked as they arrive.
     return Error(ErrorCode::unavailable, "a rebuild is being installed");

@@ -30,6 +30,7 @@ struct ScrubStats {
   // When the last completed pass began: every committed byte older than this was verified.
   Instant last_complete_pass_started;
   uint64_t blocks_verified = 0;
+  uint64_t blocks_failed = 0;  // Found bad here (checksum, header or unreadable), before repair.
   uint64_t blocks_repaired = 0;
   uint64_t blocks_unrepairable = 0;
 };

@@ -9,7 +9,14 @@ packages=(
   libboost-context-dev protobuf-compiler libprotobuf-dev librocksdb-dev
   libxxhash-dev librapidcheck-dev liburing-dev libzstd-dev liblz4-dev
   libgtest-dev libgmock-dev libbenchmark-dev
+  nlohmann-json3-dev
+  curl jq
 )
+# Only for the test suite (./test.sh calls `setup.sh --test`): promtool, which real.http_status
+# uses to check quired's /metrics, ships in Debian's prometheus package (19 MB, about 15 s to
+# install). That package also enables a prometheus.service where systemd runs, so ./run.sh does
+# not install it.
+if [ "${1:-}" = "--test" ]; then packages+=(prometheus); fi
 
 missing=()
 for package in "${packages[@]}"; do

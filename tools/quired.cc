@@ -37,6 +37,8 @@
 #include "io/real/real_runtime.h"
 #include "io/sync.h"
 #include "tools/cli_flags.h"
+#include "tools/http_server.h"
+#include "tools/member_report.h"
 
 namespace quire {
 namespace {
@@ -49,7 +51,7 @@ constexpr const char* usage_text =
     "usage: quired --id N --members \"1=127.0.0.1:7101,2=127.0.0.1:7102,3=127.0.0.1:7103\"\n"
     "              --group NAME --token HEX --data-dir DIR\n"
     "              [--tick-ms N] [--block-size BYTES] [--scrub-pass-seconds N]\n"
-    "              [--scrub-mib-per-second N] [--trace]\n"
+    "              [--scrub-mib-per-second N] [--http-listen IPV4:PORT] [--trace]\n"
     "  --id N            this member's id (one of --members)\n"
     "  --members LIST    every electable member as id=ipv4:port, comma separated\n"
     "  --group NAME      the replication group's name; members and clients must agree\n"
@@ -62,6 +64,8 @@ constexpr const char* usage_text =
     "                    seconds (default 600)\n"
     "  --scrub-mib-per-second N\n"
     "                    and never reads faster than N MiB/s (default 8; 0 turns it off)\n"
+    "  --http-listen A   serve /status, /status?HA, /health and /metrics over HTTP on A\n"
+    "                    (e.g. 127.0.0.1:7201; default: no HTTP endpoint)\n"
     "  --trace           write trace lines to stderr\n"
     "exit codes: 0 stopped by SIGINT/SIGTERM, 1 stopped by an error, 2 bad flags\n";
 
@@ -75,6 +79,7 @@ struct DaemonFlags {
   std::string block_size;
   std::string scrub_pass_seconds;
   std::string scrub_mib_per_second;
+  std::string http_listen;
   bool trace = false;
 };
 
@@ -147,7 +152,8 @@ Result<DaemonFlags> parse_flags(int argc, char** argv) {
       {"--data-dir", &flags.data_directory},
       {"--block-size", &flags.block_size},
       {"--scrub-pass-seconds", &flags.scrub_pass_seconds},
-      {"--scrub-mib-per-second", &flags.scrub_mib_per_second}};
+      {"--scrub-mib-per-second", &flags.scrub_mib_per_second},
+      {"--http-listen", &flags.http_listen}};
   std::optional<std::string> id_text;
   std::optional<std::string> tick_text;
   for (int index = 1; index < argc; index++) {
@@ -395,10 +401,24 @@ void report_events(io::Runtime& runtime, const engine::Node& node, NodeId self,
 
 // Runs the node on the runtime until a stop signal or a fatal error. The main fiber owns the
 // node and waits; the node runs in a fiber of its own so that main can hear the signal.
-Status run_node(io::real::RealRuntime& runtime, const engine::NodeConfig& config) {
+Status run_node(io::real::RealRuntime& runtime, const engine::NodeConfig& config,
+                const std::optional<io::Address>& http, const std::string& data_directory) {
   Status outcome = ok_status();
   const int main_result = runtime.run_main([&] {
     engine::Node node(runtime, config);
+    // Listening before the node starts, so that a busy port stops the daemon at once (exit 1).
+    std::unique_ptr<tools::HttpServer> http_server;
+    if (http) {
+      auto served =
+          tools::HttpServer::start(runtime, *http, [&](const tools::HttpRequest& request) {
+            return tools::answer_member_request(node, config.self, data_directory, request);
+          });
+      if (!served.ok()) {
+        outcome = served.error();
+        return;
+      }
+      http_server = std::move(*served);
+    }
     io::Event wake(runtime);
     bool stop_requested = false;
     auto signals = StopSignals::watch(runtime.loop(), [&] {
@@ -407,6 +427,7 @@ Status run_node(io::real::RealRuntime& runtime, const engine::NodeConfig& config
     });
     if (!signals.ok()) {
       outcome = signals.error();
+      if (http_server) http_server->stop();
       return;
     }
     bool node_ended = false;
@@ -432,6 +453,7 @@ Status run_node(io::real::RealRuntime& runtime, const engine::NodeConfig& config
       }
     }
     watcher_done.wait();
+    if (http_server) http_server->stop();
   });
   if (main_result != 0 && outcome.ok()) {
     return Error(ErrorCode::io_error, "the event loop ended before the node stopped");
@@ -453,6 +475,14 @@ int run(int argc, char** argv) {
   if (!flags.ok()) return usage_failure(flags.error());
   auto config = node_config(*flags);
   if (!config.ok()) return usage_failure(config.error());
+  std::optional<io::Address> http;
+  if (!flags->http_listen.empty()) {
+    auto address = io::Address::parse(flags->http_listen);
+    if (!address.ok())
+      return usage_failure(usage_error(concat("--http-listen: ", address.error().message())));
+    if (Status host = check_host(address->host); !host.ok()) return usage_failure(host.error());
+    http = std::move(*address);
+  }
   // Everything above only read flags; from here on the daemon touches the machine.
   if (Status blocked = block_stop_signals(); !blocked.ok()) {
     std::fprintf(stderr, "quired: %s\n", blocked.error().to_string().c_str());
@@ -473,10 +503,11 @@ int run(int argc, char** argv) {
     return exit_failed;
   }
   const engine::MemberAddress* self = config->member(config->self);
-  std::fprintf(stderr, "quired: member %u of group '%s' on %s, data in %s (disk: %s)\n", flags->id,
-               config->group.name.c_str(), self->address.to_string().c_str(),
-               flags->data_directory.c_str(), (*runtime)->disk_backend_name());
-  const Status outcome = run_node(**runtime, *config);
+  std::fprintf(stderr, "quired: member %u of group '%s' on %s, data in %s (disk: %s%s%s)\n",
+               flags->id, config->group.name.c_str(), self->address.to_string().c_str(),
+               flags->data_directory.c_str(), (*runtime)->disk_backend_name(),
+               http ? ", http: " : "", http ? http->to_string().c_str() : "");
+  const Status outcome = run_node(**runtime, *config, http, flags->data_directory);
   if (!outcome.ok()) {
     std::fprintf(stderr, "quired: member %u stopped on an error: %s\n", flags->id,
                  outcome.error().to_string().c_str());

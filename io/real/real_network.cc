@@ -7,6 +7,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 
 #include "io/base/text.h"
@@ -122,16 +123,24 @@ Status TcpConnection::send(ByteView frame) {
                  concat("frame of ", frame.size(), " bytes to ", peer_, " exceeds the limit of ",
                         max_frame_size_bytes));
   }
+  uint8_t header[frame_header_size_bytes];
+  store_le<uint32_t>(header, static_cast<uint32_t>(frame.size()));
+  return queue(ByteView(header, sizeof header), frame);
+}
+
+Status TcpConnection::send_bytes(ByteView bytes) {
+  return queue(ByteView(), bytes);
+}
+
+Status TcpConnection::queue(ByteView header, ByteView body) {
   for (;;) {
     if (closed_here_ || peer_finished_ || !broken_reason_.empty()) return closed_error();
     if (outgoing_.size() <= send_buffer_bytes_max_) break;
     EventLoop::IoWaitScope waiting(loop_);
     writers_.wait();
   }
-  uint8_t header[frame_header_size_bytes];
-  store_le<uint32_t>(header, static_cast<uint32_t>(frame.size()));
-  outgoing_.append(ByteView(header, sizeof header));
-  outgoing_.append(frame);
+  outgoing_.append(header);
+  outgoing_.append(body);
   if (!write_blocked_) flush();
   if (!broken_reason_.empty()) return closed_error();
   return ok_status();
@@ -178,7 +187,13 @@ Result<Bytes> TcpConnection::receive(Instant deadline) {
     }
     // A partial frame at the end of the stream is dropped with the connection.
     if (end_of_stream_) return closed_error();
-    if (fill()) continue;
+    // Room for the rest of a large pending frame at once, so it arrives in few reads.
+    size_t wanted = read_chunk_size_bytes;
+    if (buffered.size() >= frame_header_size_bytes) {
+      const size_t frame_end = frame_header_size_bytes + load_le<uint32_t>(buffered.data());
+      if (frame_end > buffered.size()) wanted = std::max(wanted, frame_end - buffered.size());
+    }
+    if (fill(wanted)) continue;
     EventLoop::IoWaitScope waiting(loop_);
     if (!readers_.wait(deadline)) {
       return Error(ErrorCode::timeout, concat("receive from ", peer_, " timed out"));
@@ -186,15 +201,30 @@ Result<Bytes> TcpConnection::receive(Instant deadline) {
   }
 }
 
-bool TcpConnection::fill() {
-  QUIRE_ASSERT(!closed_here_ && !end_of_stream_);
-  // Room for the rest of a large pending frame at once, so it arrives in few reads.
-  size_t wanted = read_chunk_size_bytes;
-  const ByteView buffered = incoming_.readable();
-  if (buffered.size() >= frame_header_size_bytes) {
-    const size_t frame_end = frame_header_size_bytes + load_le<uint32_t>(buffered.data());
-    if (frame_end > buffered.size()) wanted = std::max(wanted, frame_end - buffered.size());
+Result<Bytes> TcpConnection::receive_bytes(size_t size_bytes_max, Instant deadline) {
+  QUIRE_ASSERT(size_bytes_max > 0);
+  for (;;) {
+    if (closed_here_) return closed_error();
+    const ByteView buffered = incoming_.readable();
+    if (!buffered.empty()) {
+      const size_t count = std::min(buffered.size(), size_bytes_max);
+      Bytes bytes(buffered.begin(), buffered.begin() + static_cast<ptrdiff_t>(count));
+      incoming_.consume(count);
+      return bytes;
+    }
+    if (end_of_stream_) return closed_error();
+    // Never more than asked for: an unframed peer must not make this end buffer more.
+    if (fill(size_bytes_max)) continue;
+    EventLoop::IoWaitScope waiting(loop_);
+    if (!readers_.wait(deadline)) {
+      return Error(ErrorCode::timeout, concat("receive from ", peer_, " timed out"));
+    }
   }
+}
+
+bool TcpConnection::fill(size_t wanted) {
+  QUIRE_ASSERT(!closed_here_ && !end_of_stream_);
+  QUIRE_ASSERT(wanted > 0);
   for (;;) {
     const MutableByteView target = incoming_.prepare(wanted);
     const ssize_t count = ::recv(fd_.get(), target.data(), target.size(), 0);
@@ -293,6 +323,11 @@ TcpListener::~TcpListener() {
 }
 
 Result<std::unique_ptr<Connection>> TcpListener::accept() {
+  QUIRE_TRY_ASSIGN(auto connection, accept_tcp());
+  return std::unique_ptr<Connection>(std::move(connection));
+}
+
+Result<std::unique_ptr<TcpConnection>> TcpListener::accept_tcp() {
   for (;;) {
     if (closed_) return Error(ErrorCode::closed, concat("listener on port ", port_, " closed"));
     sockaddr_in peer{};
@@ -301,10 +336,8 @@ Result<std::unique_ptr<Connection>> TcpListener::accept() {
                           SOCK_NONBLOCK | SOCK_CLOEXEC));
     if (fd.valid()) {
       set_no_delay(fd.get());
-      QUIRE_TRY_ASSIGN(auto connection,
-                       TcpConnection::adopt(runtime_, loop_, std::move(fd), address_text(peer),
-                                            send_buffer_bytes_max_));
-      return std::unique_ptr<Connection>(std::move(connection));
+      return TcpConnection::adopt(runtime_, loop_, std::move(fd), address_text(peer),
+                                  send_buffer_bytes_max_);
     }
     // ECONNABORTED: a peer gave up while queued; take the next one.
     if (errno == EINTR || errno == ECONNABORTED) continue;
@@ -335,6 +368,11 @@ RealNetwork::RealNetwork(Runtime& runtime, EventLoop& loop, size_t send_buffer_b
     : runtime_(runtime), loop_(loop), send_buffer_bytes_max_(send_buffer_bytes_max) {}
 
 Result<std::unique_ptr<Listener>> RealNetwork::listen(const Address& address) {
+  QUIRE_TRY_ASSIGN(auto listener, listen_tcp(address));
+  return std::unique_ptr<Listener>(std::move(listener));
+}
+
+Result<std::unique_ptr<TcpListener>> RealNetwork::listen_tcp(const Address& address) {
   QUIRE_TRY_ASSIGN(sockaddr_in local, resolve_ipv4(address));
   UniqueFd fd(::socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
   if (!fd.valid()) return Error(ErrorCode::io_error, concat("socket: ", errno_text(errno)));
@@ -361,10 +399,8 @@ Result<std::unique_ptr<Listener>> RealNetwork::listen(const Address& address) {
   if (::getsockname(fd.get(), reinterpret_cast<sockaddr*>(&bound), &length) < 0) {
     return Error(ErrorCode::io_error, concat("getsockname: ", errno_text(errno)));
   }
-  QUIRE_TRY_ASSIGN(auto listener,
-                   TcpListener::adopt(runtime_, loop_, std::move(fd), ntohs(bound.sin_port),
-                                      send_buffer_bytes_max_));
-  return std::unique_ptr<Listener>(std::move(listener));
+  return TcpListener::adopt(runtime_, loop_, std::move(fd), ntohs(bound.sin_port),
+                            send_buffer_bytes_max_);
 }
 
 Result<std::unique_ptr<Connection>> RealNetwork::connect(const Address& address, Instant deadline) {

@@ -49,17 +49,27 @@ class TcpConnection final : public Connection, private EventSource {
   void close() override;
   std::string peer() const override { return peer_; }
 
+  // Unframed use, for a protocol of its own on the socket (the daemon's HTTP endpoint,
+  // tools/http_server.h); never mixed with send() / receive() on one connection.
+  // The bytes that arrived, at least one and at most `size_bytes_max`, waiting for some until
+  // `deadline`. Errors: closed (the end of the stream included), timeout.
+  Result<Bytes> receive_bytes(size_t size_bytes_max, Instant deadline);
+  // Queues `bytes` as they are, with no length header; backpressure as send(). Errors: closed.
+  Status send_bytes(ByteView bytes);
+
   // Used by connect(): waits until the non-blocking connect finished. Errors: refused, timeout.
   Status finish_connect(Instant deadline);
   size_t send_buffer_size_bytes() const { return outgoing_.size(); }
 
  private:
   void on_events(uint32_t events) override;
+  // Waits for room, appends `header` then `body` to the send buffer and flushes. Suspends.
+  Status queue(ByteView header, ByteView body);
   // Writes from the send buffer until it is empty or the socket would block.
   void flush();
-  // Reads what the socket has into the receive buffer. False when the caller must wait for
-  // readability (EAGAIN); true after progress, end of file or an error.
-  bool fill();
+  // Reads up to `wanted` bytes the socket has into the receive buffer. False when the caller
+  // must wait for readability (EAGAIN); true after progress, end of file or an error.
+  bool fill(size_t wanted);
   // Marks the connection unusable (peer gone, reset, protocol violation) and wakes every waiter.
   void break_with(std::string reason);
   Error closed_error() const;
@@ -92,6 +102,8 @@ class TcpListener final : public Listener, private EventSource {
 
   // Suspends until a peer connects. Errors: closed, io_error (out of descriptors).
   Result<std::unique_ptr<Connection>> accept() override;
+  // accept() with the connection's real type, for unframed use (TcpConnection::receive_bytes).
+  Result<std::unique_ptr<TcpConnection>> accept_tcp();
   // Wakes a fiber waiting in accept() with `closed`.
   void close() override;
   // The port actually bound: the one asked for, or the one the kernel picked for port 0.
@@ -119,6 +131,8 @@ class RealNetwork final : public Network {
   // SO_REUSEADDR; port 0 picks a free port (TcpListener::port()). Errors: already_exists (port
   // in use), invalid_argument (host not numeric IPv4 nor "localhost"), io_error.
   Result<std::unique_ptr<Listener>> listen(const Address& address) override;
+  // listen() with the listener's real type (TcpListener::accept_tcp). Errors: as listen().
+  Result<std::unique_ptr<TcpListener>> listen_tcp(const Address& address);
   // Errors: refused (ECONNREFUSED, unreachable), timeout (deadline, or the kernel's SYN
   // retries ran out), invalid_argument, io_error.
   Result<std::unique_ptr<Connection>> connect(const Address& address, Instant deadline) override;

@@ -105,6 +105,41 @@ TEST(RealNetwork, OversizedLengthBreaksTheConnection) {
             0);
 }
 
+// Unframed use (the daemon's HTTP endpoint): bytes as they come, never more than asked for,
+// even when the first four look like an enormous frame length; bytes sent without a header.
+TEST(RealNetwork, UnframedBytesComeAsSentAndBounded) {
+  auto runtime = make_runtime();
+  EXPECT_EQ(runtime->run_main([&] {
+    auto listener = runtime->real_network().listen_tcp(io::Address{"127.0.0.1", 0});
+    ASSERT_TRUE(listener.ok()) << listener.error().to_string();
+    UniqueFd peer = raw_connect((*listener)->port());
+    const std::string request = "GET /status HTTP/1.1\r\n\r\n";
+    ASSERT_EQ(::write(peer.get(), request.data(), request.size()),
+              static_cast<ssize_t>(request.size()));
+    auto accepted = (*listener)->accept_tcp();
+    ASSERT_TRUE(accepted.ok());
+    std::string received;
+    while (received.size() < request.size()) {
+      auto bytes = (*accepted)->receive_bytes(5, runtime->now() + Duration::seconds(5));
+      ASSERT_TRUE(bytes.ok()) << bytes.error().to_string();
+      ASSERT_GE(bytes->size(), 1u);
+      ASSERT_LE(bytes->size(), 5u);
+      received.append(as_text(*bytes));
+    }
+    EXPECT_EQ(received, request);
+    auto late = (*accepted)->receive_bytes(5, runtime->now() + Duration::milliseconds(50));
+    EXPECT_EQ(late.code(), ErrorCode::timeout);
+    ASSERT_TRUE((*accepted)->send_bytes(as_bytes("HTTP/1.1 200 OK")).ok());
+    char answer[15] = {};
+    ASSERT_EQ(::read(peer.get(), answer, sizeof answer), 15);
+    EXPECT_EQ(std::string(answer, sizeof answer), "HTTP/1.1 200 OK");
+    peer.reset();
+    auto ended = (*accepted)->receive_bytes(5, runtime->now() + Duration::seconds(5));
+    EXPECT_EQ(ended.code(), ErrorCode::closed);
+  }),
+            0);
+}
+
 TEST(RealNetwork, TruncatedFrameAtEndOfStreamIsClosed) {
   auto runtime = make_runtime();
   EXPECT_EQ(runtime->run_main([&] {

@@ -1,0 +1,55 @@
+// What quired's HTTP endpoint says about its member (docs/operations.md, "HTTP: status, health
+// and metrics"): one snapshot of the node's state and counters, taken on the node's thread, and
+// its four renderings: /status (JSON), /status?HA (Blazegraph's Leader / Follower / NotReady),
+// /health (200 or 503 with the reason) and /metrics (the Prometheus text format). The numbers
+// come from the engine's own counters (DriverStats, ScrubStats, TransportStats, ClientService)
+// and, for disk use, from the data directory.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include "engine/driver_stats.h"
+#include "engine/node.h"
+#include "engine/scrubber.h"
+#include "engine/transport.h"
+#include "engine/wire/wire.pb.h"
+#include "tools/http_request.h"
+
+namespace quire::tools {
+
+struct MemberReport {
+  NodeId self;
+  // False while the node recovers or stops: its parts do not exist, only self and the disk
+  // figures are known.
+  bool running = false;
+  engine::core::ReplicaStatus status;
+  wire::MemberStatus member;  // What `quire status` shows (ClientService::member_status).
+  engine::DriverStats driver;
+  engine::ScrubStats scrub;
+  engine::TransportStats transport;
+  uint64_t record_checksum_failures = 0;
+  uint64_t halog_files = 0;
+  uint64_t halog_bytes = 0;
+  uint64_t journal_bytes = 0;               // The journal file's size.
+  std::optional<uint64_t> disk_free_bytes;  // statvfs of the data directory, for non-root.
+};
+
+// REQUIRES: on the node's thread (it reads the node's state directly). Never suspends.
+MemberReport collect_member_report(const engine::Node& node, NodeId self,
+                                   const std::string& data_directory);
+
+// "Leader", "Follower" or "NotReady", as `quire status` names the roles.
+std::string ha_role(const MemberReport& report);
+// Why the member is or is not ready, in words: the body of /health.
+std::string readiness_reason(const MemberReport& report);
+std::string status_json(const MemberReport& report);
+std::string metrics_text(const MemberReport& report);
+
+// Routes one request: /status, /status?HA, /health, /metrics; 404 for any other path.
+// Never suspends.
+HttpResponse answer_member_request(const engine::Node& node, NodeId self,
+                                   const std::string& data_directory, const HttpRequest& request);
+
+}  // namespace quire::tools
