@@ -16,7 +16,8 @@ if [ "${QUIRE_SANITIZE:-0}" = "1" ]; then
   bash scripts/build.sh build/sanitize Sanitize \
     sim_test sim_conformance_test store_test io_real_test no_io_uring engine_core_test \
     engine_core_property_test engine_cluster_test engine_client_test engine_real_cluster_test \
-    harness_linearizability_test harness_timeline_test tools_bench_options_test \
+    harness_linearizability_test harness_commit_safety_test harness_timeline_test \
+    tools_bench_options_test \
     tools_http_request_test
   (cd build/sanitize && ctest --output-on-failure -j "$(nproc)" --timeout 3600 -L sanitize)
 fi
