@@ -198,7 +198,7 @@ Status Journal::recover_write_set_past_end() {
                  concat("reading what lies past commit point ", root_.commit_counter, ": ",
                         in_journal.error().message()));
   }
-  // Zeros past the end are the room preallocation left (allocate_past) and are kept. Anything
+  // Zeros past the end are the room preallocation left (allocate_through) and are kept. Anything
   // else goes, all of it: a later write set of the same counter and term, torn by a crash, must
   // never find an older one's blocks continuing it.
   if (size > root_.end_offset && !reads_as_zeros(root_.end_offset, size)) {
