@@ -89,6 +89,18 @@ uint64_t directory_bytes(const std::filesystem::path& path) {
   return total;
 }
 
+// The bytes a quire store under `root` has written: its files, with the journal counted up to
+// its committed end twice, not to its size. Preallocation (docs/format.md, "Journal file") writes
+// zeros ahead of the data and the blocks overwrite them: each data byte is written twice, and
+// the zeros not used yet are no cost of the data so far.
+uint64_t quire_bytes(const std::filesystem::path& root, const store::Journal& journal) {
+  const std::filesystem::path path = root / store::format::journal_file_name;
+  const uint64_t size = std::filesystem::exists(path) ? std::filesystem::file_size(path) : 0;
+  const uint64_t data = journal.root().end_offset;
+  const uint64_t written = journal.options().allocation_step_bytes == 0 ? data : 2 * data;
+  return directory_bytes(root) - size + written;
+}
+
 void check(const Status& status, const char* what) {
   QUIRE_ASSERT_MSG(status.ok(), std::string(what) + ": " + status.error().to_string());
 }
@@ -270,7 +282,7 @@ void load_quire(io::Disk& disk, const Settings& settings, const std::string& nam
   result.user_bytes += commits.user_bytes;
   result.load_seconds = seconds_since(start);
   result.disk_bytes =
-      directory_bytes(std::filesystem::path(settings.directory) / name) + halog_bytes;
+      quire_bytes(std::filesystem::path(settings.directory) / name, **opened) + halog_bytes;
 }
 
 void load_rocks(const Settings& settings, const std::string& path, ReadResult& result) {
@@ -370,7 +382,7 @@ void run_commits(io::Disk& disk, const Settings& settings) {
       QUIRE_ASSERT_MSG(opened.ok(), opened.error().to_string());
       const std::filesystem::path quire_root =
           std::filesystem::path(settings.directory) / ("quire-" + suffix);
-      const uint64_t quire_bytes_before = directory_bytes(quire_root);
+      const uint64_t quire_bytes_before = quire_bytes(quire_root, **opened);
       Rocks rocks_db =
           open_rocks((std::filesystem::path(settings.directory) / ("rocksdb-" + suffix)).string(),
                      settings.cache_bytes);
@@ -381,9 +393,10 @@ void run_commits(io::Disk& disk, const Settings& settings) {
         quire_commits(**opened, slice_seconds, batch, value_size, quire);
         rocks_commits(*rocks_db.db, slice_seconds, batch, value_size, rocks);
       }
-      // Nothing is overwritten in place but the root slots and HALog closing roots: file growth
-      // is what was written, plus 128 bytes of root block per commit.
-      quire.disk_bytes = directory_bytes(quire_root) - quire_bytes_before +
+      // Nothing is overwritten in place but the root and prepared slots, HALog closing roots and
+      // the preallocated zeros (quire_bytes): growth is what was written, plus 128 bytes of root
+      // block per commit.
+      quire.disk_bytes = quire_bytes(quire_root, **opened) - quire_bytes_before +
                          quire.commits * store::format::root_block_size_bytes;
       quire.halog_bytes = directory_bytes(quire_root / "halog");
       rocks.disk_bytes = rocks_bytes_written(rocks_db);

@@ -97,6 +97,9 @@ engine::NodeConfig SimCluster::member_config(NodeId member) {
   config.journal.write_cache_block_size_bytes = spec_.block_size_bytes;
   config.journal.node_cache_bytes_max = 4u << 20;
   config.journal.value_size_bytes_max = value_size_bytes_max(spec_);
+  // A small step: growth then happens often enough to be exercised under every fault, and the
+  // zeros ahead stay a small share of the bytes that rot and latent sector errors strike.
+  config.journal.allocation_step_bytes = 64u << 10;
   // A pass every few seconds of virtual time, so that rot is found within a run.
   config.scrub_pass_target = Duration::seconds(8);
   config.scrub_bytes_per_second = 64u << 20;

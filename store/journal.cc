@@ -77,6 +77,12 @@ Status JournalOptions::validate() const {
                              block));
   }
   if (node_cache_bytes_max == 0) return bad_option("node_cache_bytes_max is 0");
+  if (allocation_step_bytes % io::disk_sector_size_bytes != 0 ||
+      allocation_step_bytes > allocation_step_bytes_max) {
+    return bad_option(concat("allocation_step_bytes ", allocation_step_bytes,
+                             " is not a multiple of ", io::disk_sector_size_bytes, " up to ",
+                             allocation_step_bytes_max));
+  }
   return ok_status();
 }
 

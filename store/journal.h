@@ -12,14 +12,20 @@
 //   resync:   replay(HALogReader)            rebuild: begin_install / install_chunk /
 //   finish_install
 //
-// Durability. seal and lay_down write unsynced, to the journal and to the HALog. prepare syncs
-// the journal (the write set's blocks past the committed end are then durable: a member may vote
-// YES). commit appends the closing root block to the HALog, writes the root block into its slot
-// and syncs the journal: the commit point is durable when commit returns. Two syncs per commit,
-// both of the journal. HALogs are never synced on that path, nor their creation (derived data:
-// open rebuilds them from the journal). rollback truncates to the committed end and syncs, so a
-// rolled-back write set never comes back. Below the committed end offset no byte ever changes
-// (only the two root slots at the head are rewritten); the journal never reclaims space.
+// Durability. seal and lay_down write unsynced, to the journal and to the HALog. prepare writes
+// the prepared record and syncs the journal (the write set's blocks past the committed end and
+// the vote are then durable: a member may vote YES). commit appends the closing root block to
+// the HALog and writes the root block into its slot, unsynced: the root is durable at the next
+// sync of the journal. One sync per commit point. HALogs are never synced on that path, nor their
+// creation (derived data: open rebuilds them from the journal). rollback truncates to the
+// committed end and syncs, so a rolled-back write set never comes back. Below the committed end
+// offset no byte ever changes (only the root and prepared slots at the head are rewritten); the
+// journal never reclaims space.
+//
+// Preallocation. The file's size is not the end of its data: seal and lay_down first grow it
+// with zeros, synced, to a multiple of JournalOptions::allocation_step_bytes at least half a step
+// past the bytes they are about to write, so that prepare's sync overwrites allocated blocks and
+// changes no file metadata. Open keeps those zeros and cuts anything else past the end.
 //
 // Failed syncs. A sync that fails may have dropped the data it was asked to persist (Linux
 // fsync semantics). The journal then refuses every further write with io_error (failed() is
@@ -33,7 +39,8 @@
 //     up to the block flagged last) is held again, as if laid down (uncommitted_counter() ==
 //     N+1), because this member may have voted YES for it (PREPARE synced it). Failing that, an
 //     HALog N+1 holding every block does the same. The engine commits it, re-proposes it or
-//     rolls it back. Anything else past the committed end is cut (truncated and synced).
+//     rolls it back. Zeros past the committed end (the room preallocation grew) are kept;
+//     anything else there is cut (truncated and synced), zeros around it included.
 //   - HALogs past what is held are deleted.
 //   - The HALogs written since the last open are settled: synced when whole, rebuilt from the
 //     journal when a crash lost, tore or damaged them; then the settled mark moves to N.
@@ -86,6 +93,15 @@ struct JournalOptions {
   uint64_t value_size_bytes_max = 16u << 20;
   // The bound of the decoded-node cache.
   uint64_t node_cache_bytes_max = 64u << 20;
+  // The journal file is kept at least half this many bytes past the end of the data written
+  // into it, grown to the next multiple of the step by writing zeros and syncing them, so that
+  // the sync of a commit's PREPARE changes no file metadata (docs/format.md, "Journal file").
+  // Less than 1.5 steps of zeros lie past the data. 0: no preallocation, the file grows with each
+  // write set (each PREPARE's sync then writes the inode too). A multiple of the sector size, at
+  // most allocation_step_bytes_max.
+  uint64_t allocation_step_bytes = 16u << 20;
+  // A bound on the zeros one growth writes (and syncs) on some commit's path.
+  static constexpr uint64_t allocation_step_bytes_max = 1u << 30;
 
   // Errors: invalid_argument naming the first setting out of bounds.
   Status validate() const;
@@ -279,6 +295,8 @@ class Journal {
   Result<std::vector<Bytes>> read_write_set_past_end(uint64_t file_size);
   std::vector<Bytes> read_write_set_in_halog();
   Status hold_write_set(const std::vector<Bytes>& blocks, bool in_journal);
+  // Whether [begin, end) of the file reads back as zeros (an unreadable sector does not).
+  bool reads_as_zeros(uint64_t begin, uint64_t end);
   Status delete_halogs_past(CommitCounter last_kept);
   // Settles the HALogs (after, through]; returns the last counter settled (a failure stops it).
   CommitCounter settle_halogs(CommitCounter after, CommitCounter through);
@@ -301,6 +319,10 @@ class Journal {
   Status verify_held_bytes();
   Status commit_held(const RootBlock& root);
   Status sync_journal();
+  // Before bytes up to `data_end` are written: when the file ends less than half an allocation
+  // step past it, writes zeros up to a step past it and syncs. Errors: the sync's (then
+  // failed()); a failed write of zeros is no error (the room ahead is an optimization).
+  Status allocate_through(uint64_t data_end);
   Status drop_held();
   Status replay_blocks(const HALogReader& halog, bool write_halog);
 

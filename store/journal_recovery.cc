@@ -185,20 +185,48 @@ Status Journal::recover_write_set_past_end() {
   // block may still have reached the disk.
   const std::vector<Bytes> in_halog = read_write_set_in_halog();
   if (!in_halog.empty()) return hold_write_set(in_halog, false);
-  if (!in_journal.ok()) {
+  // Only a vote past the commit point can lie behind bytes there (a YES is sent after PREPARE's
+  // sync made its prepared record durable). Without one, unreadable bytes are cut like any other
+  // untrusted tail: with preallocation the scan reads past the end at every open, and a latent
+  // sector error in the zeros (or in a last sector the committed data shares) must not keep the
+  // member from starting.
+  const bool voted_past_end =
+      recovered_prepared_.has_value() && recovered_prepared_->commit_counter > root_.commit_counter;
+  if (!in_journal.ok() && voted_past_end) {
     // A write set this member may have voted YES for could be behind the unreadable bytes:
     // stop rather than forget the vote.
     return Error(in_journal.code(),
                  concat("reading what lies past commit point ", root_.commit_counter, ": ",
                         in_journal.error().message()));
   }
-  if (size > root_.end_offset) {
+  // Zeros past the end are the room preallocation left (allocate_through) and are kept. Anything
+  // else goes, all of it: a later write set of the same counter and term, torn by a crash, must
+  // never find an older one's blocks continuing it.
+  if (size > root_.end_offset && !reads_as_zeros(root_.end_offset, size)) {
     QUIRE_TRY(file_->truncate(root_.end_offset));
     QUIRE_TRY(file_->sync());
-    recovery_notes_.push_back(concat("cut ", size - root_.end_offset, " bytes past commit point ",
-                                     root_.commit_counter, " (no whole write set)"));
+    recovery_notes_.push_back(
+        concat("cut ", size - root_.end_offset, " bytes past commit point ", root_.commit_counter,
+               in_journal.ok()
+                   ? " (no whole write set)"
+                   : concat(" (unreadable: ", in_journal.error().message(), "; no vote past it)")));
   }
   return ok_status();
+}
+
+bool Journal::reads_as_zeros(uint64_t begin, uint64_t end) {
+  QUIRE_ASSERT(begin <= end);
+  constexpr uint64_t chunk_bytes = 1u << 20;
+  Bytes bytes;
+  for (uint64_t offset = begin; offset < end; offset += bytes.size()) {
+    bytes.assign(std::min(chunk_bytes, end - offset), 0);
+    // An unreadable sector is no zero: cut, its truncate frees the sector.
+    if (!file_->read_exact(offset, bytes).ok()) return false;
+    if (std::any_of(bytes.begin(), bytes.end(), [](uint8_t byte) { return byte != 0; })) {
+      return false;
+    }
+  }
+  return true;
 }
 
 Result<std::vector<Bytes>> Journal::read_write_set_past_end(uint64_t file_size) {
@@ -254,8 +282,9 @@ Status Journal::hold_write_set(const std::vector<Bytes>& blocks, bool in_journal
   for (const Bytes& block : blocks)
     end += block.size();
   QUIRE_TRY_ASSIGN(const uint64_t size, file_->size());
-  if (!in_journal || size > end) {
-    // Bytes past the write set are a longer, older tail; bytes under it are rewritten below.
+  // Bytes past the write set other than preallocated zeros are a longer, older tail; bytes under
+  // it are rewritten below.
+  if (!in_journal || (size > end && !reads_as_zeros(end, size))) {
     QUIRE_TRY(file_->truncate(in_journal ? end : root_.end_offset));
     QUIRE_TRY(file_->sync());
   }
@@ -264,6 +293,8 @@ Status Journal::hold_write_set(const std::vector<Bytes>& blocks, bool in_journal
                    HALogWriter::create(disk_, halog_path(counter), root_));
   auto held = std::make_unique<HeldWriteSet>(HeldWriteSet::Origin::laid_down, counter,
                                              root_.end_offset, std::move(halog));
+  // Room first, as lay_down makes it: prepare's sync must not have to grow the file.
+  QUIRE_TRY(allocate_through(end));
   for (const Bytes& block : blocks) {
     const auto header = verify_write_cache_block(block);
     QUIRE_ASSERT(header.ok());  // Checked by the scan that found it.

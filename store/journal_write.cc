@@ -97,6 +97,8 @@ Result<WriteSet> Journal::seal_layer(const PendingLayer& layer, Term term, int64
   proposed.commit_index_root = index_root;
   proposed.key_count = static_cast<uint64_t>(key_count);
 
+  // Before anything is held: a failed sync there leaves nothing to drop.
+  QUIRE_TRY(allocate_through(proposed.end_offset));
   auto halog = HALogWriter::create(disk_, halog_path(counter), base);
   if (!halog.ok()) {
     (void)disk_.unlink(halog_path(counter));  // Perhaps created before the failure; else absent.
@@ -168,10 +170,44 @@ Status Journal::lay_down_block(ByteView block, bool write_halog) {
     held_ = std::make_unique<HeldWriteSet>(HeldWriteSet::Origin::laid_down, expected,
                                            root_.end_offset, std::move(halog));
   }
+  QUIRE_TRY(allocate_through(header.file_offset + block.size()));
   QUIRE_TRY(file_->write(header.file_offset, block));
   if (held_->halog() != nullptr) QUIRE_TRY(held_->halog()->append_block(block));
   held_->add_block(header, block);
   return ok_status();
+}
+
+Status Journal::allocate_through(uint64_t data_end) {
+  // The journal's size is not the end of its data: past the data lie zeros, written and synced
+  // here a step at a time, before the blocks that need them. A block written there overwrites
+  // allocated, written file blocks, so PREPARE's sync carries data only: no size, no extent
+  // conversion (fallocate alone would leave unwritten extents, whose conversion at the first
+  // write is metadata that sync must journal). Growing before the blocks are written (not
+  // after) keeps this sync from making a write set durable before PREPARE: what a crash leaves
+  // of one stays what it was without preallocation.
+  const uint64_t step = options_.allocation_step_bytes;
+  if (step == 0) return ok_status();
+  QUIRE_TRY_ASSIGN(const uint64_t size, file_->size());
+  if (size >= data_end + step / 2) return ok_status();
+  // To a multiple of the step: then the size is a function of the data's end alone, whether the
+  // write set was sealed here whole or laid down block by block, and the members' files stay
+  // byte-identical.
+  const uint64_t target = (data_end + step / 2 + step - 1) / step * step;
+  QUIRE_ASSERT(target > size && target >= data_end + step / 2);
+  QUIRE_ASSERT(target - data_end < step / 2 + step);
+  constexpr uint64_t chunk_bytes_max = 1u << 20;
+  const Bytes zeros(std::min(chunk_bytes_max, target - size), 0);
+  for (uint64_t offset = size; offset < target;) {
+    const uint64_t length = std::min<uint64_t>(zeros.size(), target - offset);
+    if (!file_->write(offset, ByteView(zeros).first(length)).ok()) {
+      // Best effort: a full disk (or a failed write) leaves less room ahead, and nothing depends
+      // on it. Unsynced, the part written rides on the next sync; the blocks' own writes grow
+      // the file, or report no_space, as without preallocation.
+      return ok_status();
+    }
+    offset += length;
+  }
+  return sync_journal();
 }
 
 std::optional<CommitCounter> Journal::uncommitted_counter() const {

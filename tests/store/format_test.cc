@@ -202,6 +202,16 @@ TEST(Format, DefaultOptionsAreValidAndBadOnesAreNamed) {
   huge_values.write_cache_block_size_bytes = 16 * 1024;
   huge_values.value_size_bytes_max = 1ull << 30;
   EXPECT_EQ(huge_values.validate().code(), ErrorCode::invalid_argument);
+  for (const uint64_t step : {uint64_t{1000}, JournalOptions::allocation_step_bytes_max + 4096}) {
+    JournalOptions bad_step;
+    bad_step.allocation_step_bytes = step;
+    EXPECT_EQ(bad_step.validate().code(), ErrorCode::invalid_argument) << step;
+    EXPECT_NE(bad_step.validate().error().message().find("allocation_step_bytes"),
+              std::string::npos);
+  }
+  JournalOptions no_step;
+  no_step.allocation_step_bytes = 0;
+  EXPECT_TRUE(no_step.validate().ok());
 }
 
 }  // namespace

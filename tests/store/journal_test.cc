@@ -244,6 +244,47 @@ TEST(Journal, RollbackForgetsTheWriteSet) {
   EXPECT_EQ(journal.commit_counter(), CommitCounter(2));
 }
 
+// Goal: the room preallocation keeps past the committed end is bounded by the setting: from
+// half a step to under 1.5 steps of zeros, the file a multiple of the step; with 0, none (the
+// file ends where the data does). A rollback gives the room back (truncate), and the next write
+// set grows it again. Method: commit write sets of many sizes, one larger than the step, under
+// several steps.
+TEST(Journal, TheRoomAheadIsBoundedByTheAllocationStep) {
+  for (const uint64_t step : {uint64_t{0}, uint64_t{4096}, uint64_t{64} << 10, uint64_t{1} << 20}) {
+    SCOPED_TRACE(::testing::Message() << "step " << step);
+    SimNodeDisk node(30);
+    JournalOptions options = testing::small_options();
+    options.allocation_step_bytes = step;
+    auto opened = node.open(options);
+    ASSERT_OK(opened);
+    Journal& journal = **opened;
+    uint64_t next_key = 0;
+    for (const uint64_t count : {1, 40, 2000, 3, 300, 1}) {
+      for (uint64_t index = 0; index < count; index++, next_key++) {
+        ASSERT_OK(journal.put(as_bytes(key_of(next_key)), as_bytes(value_of(next_key, 120))));
+      }
+      commit_pending(journal);
+      const uint64_t size = node.current_bytes("journal").size();
+      const uint64_t end = journal.root().end_offset;
+      if (step == 0) {
+        EXPECT_EQ(size, end);
+        continue;
+      }
+      EXPECT_TRUE(testing::only_zeros_past(node.current_bytes("journal"), end, options));
+      EXPECT_GE(size, end + step / 2);
+      EXPECT_EQ(size % step, 0u);
+    }
+    if (step == 0) continue;
+    ASSERT_OK(journal.put(as_bytes("rolled back"), as_bytes("x")));
+    ASSERT_OK(journal.seal(Term(1), 0));
+    ASSERT_OK(journal.rollback());
+    EXPECT_EQ(node.current_bytes("journal").size(), journal.root().end_offset);
+    ASSERT_OK(journal.put(as_bytes("after"), as_bytes("y")));
+    commit_pending(journal);
+    EXPECT_GE(node.current_bytes("journal").size(), journal.root().end_offset + step / 2);
+  }
+}
+
 // HALogs are never synced on the commit path and are created without a directory sync: a crash
 // may lose them whole (closing root included), and open rebuilds them from the journal, byte for
 // byte what commit wrote.
@@ -288,6 +329,7 @@ TEST_P(JournalCrash, ReopensAtTheLastDurableCommitPoint) {
   for (uint64_t seed = 0; seed < 20; seed++) {
     SimNodeDisk node(seed);
     std::vector<Bytes> sealed_blocks;
+    uint64_t sealed_end_offset = 0;
     {
       auto opened = node.open();
       ASSERT_OK(opened);
@@ -303,6 +345,7 @@ TEST_P(JournalCrash, ReopensAtTheLastDurableCommitPoint) {
         auto sealed = journal.seal(Term(1), 0);
         ASSERT_OK(sealed);
         sealed_blocks = sealed->blocks;
+        sealed_end_offset = sealed->root.end_offset;
         if (GetParam() != CrashPoint::after_seal) ASSERT_OK(journal.prepare(sealed->root));
         if (GetParam() == CrashPoint::after_commit) {
           ASSERT_OK(journal.commit(sealed->root));
@@ -334,8 +377,11 @@ TEST_P(JournalCrash, ReopensAtTheLastDurableCommitPoint) {
     ASSERT_OK(halogs);
     EXPECT_EQ(halogs->back(), CommitCounter(expected_counter));
     EXPECT_OK(journal.read_halog(CommitCounter(expected_counter)));
-    // Nothing past the committed end survives.
-    EXPECT_EQ(node.current_bytes("journal").size(), journal.root().end_offset);
+    // Nothing past the committed end survives (the zeros preallocation keeps are nothing).
+    // The room grown for the sealed set stays.
+    const uint64_t sealed_end = sealed_blocks.empty() ? 0 : sealed_end_offset;
+    EXPECT_TRUE(testing::only_zeros_past(node.current_bytes("journal"), journal.root().end_offset,
+                                         testing::small_options(), sealed_end));
   }
 }
 

@@ -69,8 +69,11 @@ TEST(Replication, FollowerEndsByteIdentical) {
     const CommitCounter counter = leader.journal->commit_counter();
     EXPECT_EQ(halog_bytes(leader, counter), halog_bytes(follower, counter));
   }
-  // The whole journal files match too, root slots included.
+  // The whole journal files match too, root slots and the preallocated zeros included: the
+  // allocated size depends on the data's end alone, sealed whole or laid down block by block.
   EXPECT_EQ(leader.node.current_bytes("journal"), follower.node.current_bytes("journal"));
+  EXPECT_TRUE(testing::only_zeros_past(leader.node.current_bytes("journal"),
+                                       leader.journal->root().end_offset));
   // The follower reads what the leader wrote.
   auto got = follower.journal->get(as_bytes(key_of(100)));
   ASSERT_OK(got);

@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <memory>
 #include <string>
 
@@ -24,6 +25,8 @@ inline JournalOptions small_options() {
   options.key_size_bytes_max = 64;
   options.value_size_bytes_max = 256 * 1024;
   options.node_cache_bytes_max = 64 * 1024;
+  // A few write sets per step: tests cross many growths of the file.
+  options.allocation_step_bytes = 64 * 1024;
   return options;
 }
 
@@ -82,7 +85,32 @@ inline uint64_t committed_prefix_hash(Journal& journal) {
   return checksummer.digest();
 }
 
-// Seals, prepares and commits the pending layer as leader; returns the write set.
+// Nothing but the room preallocation leaves lies in `file` past `end`: zeros, less than 1.5
+// allocation steps of them past `end`, or past `furthest_end` when data was written further
+// before a crash or rollback took it (the room grown for it stays) (docs/format.md, "Journal
+// file"). What "cut" leaves, and what a commit leaves past its end.
+inline ::testing::AssertionResult only_zeros_past(const Bytes& file, uint64_t end,
+                                                  const JournalOptions& options = small_options(),
+                                                  uint64_t furthest_end = 0) {
+  if (file.size() < end) {
+    return ::testing::AssertionFailure()
+           << "the file's " << file.size() << " bytes end before " << end;
+  }
+  const uint64_t base = std::max(end, furthest_end);
+  const uint64_t room = file.size() > base ? file.size() - base : 0;
+  if (room * 2 >= options.allocation_step_bytes * 3 && room > 0) {
+    return ::testing::AssertionFailure() << room << " bytes past " << base << ", more than 1.5 "
+                                         << "steps of " << options.allocation_step_bytes;
+  }
+  const auto nonzero = std::find_if(file.begin() + static_cast<std::ptrdiff_t>(end), file.end(),
+                                    [](uint8_t byte) { return byte != 0; });
+  if (nonzero != file.end()) {
+    return ::testing::AssertionFailure()
+           << "a byte past " << end << " is not zero, at " << (nonzero - file.begin());
+  }
+  return ::testing::AssertionSuccess();
+}
+
 // Seals, prepares and commits the pending layer, then syncs the root: a commit point a crash
 // keeps (what the driver does within two ticks). The window before that sync has its own tests.
 inline WriteSet commit_pending(Journal& journal, Term term = Term(1), int64_t time_ns = 1000) {
