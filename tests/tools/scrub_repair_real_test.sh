@@ -38,8 +38,19 @@ sleep 1
 
 source_journal="$work/n$leader/journal"
 target_journal="$work/n$follower/journal"
-size=$(stat -c %s "$source_journal")
-target_size=$(stat -c %s "$target_journal")
+# The committed end (the newest root slot's end offset, docs/format.md "Root blocks"), not the
+# file's size: the journal is preallocated, and zeros past the end are no committed data.
+committed_end() {
+  local best_counter=-1 best_end=0 slot counter end
+  for slot in 0 4096; do
+    counter=$(od -An -tu8 -j $((slot + 16)) -N8 "$1" | tr -d ' ')
+    end=$(od -An -tu8 -j $((slot + 48)) -N8 "$1" | tr -d ' ')
+    if [ "$counter" -gt "$best_counter" ]; then best_counter=$counter; best_end=$end; fi
+  done
+  echo "$best_end"
+}
+size=$(committed_end "$source_journal")
+target_size=$(committed_end "$target_journal")
 [ "$target_size" -lt "$size" ] && size=$target_size
 data_begin=20480  # docs/format.md, "Journal file": the data region's first byte
 [ "$size" -gt $((data_begin + 1048576)) ] || fail "journal too small to damage: $size bytes"
@@ -54,7 +65,7 @@ for index in $(seq 0 15); do
   printf "$(printf '\\%03o' $(((old + 1) % 256)))" |
     dd of="$target_journal" bs=1 seek="$offset" conv=notrunc status=none
 done
-echo "flipped 16 bytes in member $follower's journal ($size bytes), $step apart"
+echo "flipped 16 bytes in member $follower's journal (committed end $size), $step apart"
 
 # Three passes: one under way, one begun after the damage, and room to spare.
 bound=$((3 * pass_seconds + 10))
