@@ -7,7 +7,9 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <functional>
 #include <map>
+#include <optional>
 
 #include "engine/client.h"
 #include "engine/codec.h"
@@ -348,6 +350,69 @@ TEST(Cluster, ALeaderWithNoGoodCopyStepsDownAndRebuilds) {
   expect_big_value(ask_once(cluster, "c4", leader, read_local("big")));
 }
 
+// A client putting to ten keys until `stop`, then setting `stopped`.
+struct Writer {
+  bool stop = false;
+  bool stopped = false;
+};
+
+void start_writer(Cluster& cluster, Writer& writer, Duration think) {
+  const size_t node =
+      cluster.world.add_node("c1", [&cluster, &writer, think](io::Runtime& runtime) {
+        Client client(runtime, GroupIdentity{"test-group", 0x5eed}, cluster.addresses());
+        for (int index = 0; !writer.stop; index++) {
+          (void)client.call(put(concat("k", index % 10), concat("v", index)),
+                            runtime.now() + Duration::seconds(10));
+          if (think > Duration()) runtime.sleep_for(think);
+        }
+        writer.stopped = true;
+      });
+  cluster.world.start(node);
+}
+
+// Runs until a follower past commit point 3 is in the state `wanted` describes; returns its name
+// and its committed root, or nothing after 30 s.
+std::optional<std::pair<std::string, store::RootBlock>> follower_when(
+    Cluster& cluster, const std::function<bool(const Node&)>& wanted) {
+  std::optional<std::pair<std::string, store::RootBlock>> found;
+  cluster.world.run_until(
+      [&] {
+        const std::string leader = leader_name(cluster);
+        for (const auto& [name, node] : cluster.nodes) {
+          if (name == leader || node->driver() == nullptr || node->journal() == nullptr) continue;
+          const core::ReplicaState& state = node->driver()->replica().state();
+          if (state.committed.commit_counter < CommitCounter(3) || !wanted(*node)) continue;
+          found.emplace(name, state.committed);
+          return true;
+        }
+        return false;
+      },
+      cluster.world.now() + Duration::seconds(30));
+  return found;
+}
+
+// Restarts `name`'s node after `crash`, and returns its state once its driver runs.
+const core::ReplicaState* restarted(Cluster& cluster, const std::string& name) {
+  const bool running = cluster.world.run_until(
+      [&] {
+        const auto found = cluster.nodes.find(name);
+        return found != cluster.nodes.end() && found->second->driver() != nullptr;
+      },
+      cluster.world.now() + Duration::seconds(5));
+  return running ? &cluster.nodes.at(name)->driver()->replica().state() : nullptr;
+}
+
+// Stops the writer, and expects `name` at the leader's commit point.
+void expect_caught_up(Cluster& cluster, Writer& writer, const std::string& name) {
+  writer.stop = true;
+  ASSERT_TRUE(cluster.world.run_until([&] { return writer.stopped; },
+                                      cluster.world.now() + Duration::seconds(30)));
+  cluster.world.run_for(Duration::seconds(2));
+  const core::ReplicaStatus status = status_of(cluster, name);
+  EXPECT_FALSE(status.damaged);
+  EXPECT_EQ(status.committed, status_of(cluster, leader_name(cluster)).committed);
+}
+
 // A follower that voted YES for write set N+1 while holding N committed crashes, and the slot of
 // root N rots: its journal's root slots alone open at N-1. Its prepared record for N+1 names root
 // N as committed, so open rolls forward to N when N's write set reads back, and the member goes
@@ -357,38 +422,14 @@ TEST(Cluster, ALeaderWithNoGoodCopyStepsDownAndRebuilds) {
 void lose_the_newest_root(bool and_its_write_set) {
   Cluster cluster(7, 3, without_scrubber);
   cluster.world.run_for(Duration::seconds(2));
-  bool stop = false;
-  bool stopped = false;
-  const size_t writer = cluster.world.add_node("c1", [&](io::Runtime& runtime) {
-    Client client(runtime, GroupIdentity{"test-group", 0x5eed}, cluster.addresses());
-    for (int index = 0; !stop; index++) {
-      (void)client.call(put(concat("k", index % 10), concat("v", index)),
-                        runtime.now() + Duration::seconds(10));
-    }
-    stopped = true;
+  Writer writer;
+  start_writer(cluster, writer, Duration());
+  const auto voted = follower_when(cluster, [](const Node& node) {
+    const core::ReplicaState& state = node.driver()->replica().state();
+    return state.held && state.held->prepared && state.committed.write_set_block_count > 0;
   });
-  cluster.world.start(writer);
-  // A follower whose YES for the write set past its commit point is durable.
-  std::string follower;
-  store::RootBlock committed;
-  const bool voted = cluster.world.run_until(
-      [&] {
-        const std::string leader = leader_name(cluster);
-        for (const auto& [name, node] : cluster.nodes) {
-          if (name == leader || node->driver() == nullptr) continue;
-          const core::ReplicaState& state = node->driver()->replica().state();
-          if (state.committed.commit_counter < CommitCounter(3) || !state.held ||
-              !state.held->prepared || state.committed.write_set_block_count == 0) {
-            continue;
-          }
-          follower = name;
-          committed = state.committed;
-          return true;
-        }
-        return false;
-      },
-      cluster.world.now() + Duration::seconds(30));
-  ASSERT_TRUE(voted);
+  ASSERT_TRUE(voted.has_value());
+  const auto& [follower, committed] = *voted;
   const size_t node = cluster.world.find_node(follower);
   cluster.world.crash(node);
   sim::DiskImage& image = cluster.world.disk_image(node);
@@ -398,29 +439,17 @@ void lose_the_newest_root(bool and_its_write_set) {
     ASSERT_TRUE(image.rot_at(journal_path, committed.write_set_begin_offset + 70, 2));
   }
   cluster.world.restart(node);
-  ASSERT_TRUE(cluster.world.run_until(
-      [&] {
-        const auto found = cluster.nodes.find(follower);
-        return found != cluster.nodes.end() && found->second->driver() != nullptr;
-      },
-      cluster.world.now() + Duration::seconds(5)));
-  const core::ReplicaState& reopened = cluster.nodes.at(follower)->driver()->replica().state();
+  const core::ReplicaState* reopened = restarted(cluster, follower);
+  ASSERT_NE(reopened, nullptr);
   if (and_its_write_set) {
-    EXPECT_LT(reopened.committed.commit_counter, committed.commit_counter);
-    EXPECT_TRUE(reopened.history_lost);
+    EXPECT_LT(reopened->committed.commit_counter, committed.commit_counter);
+    EXPECT_TRUE(reopened->history_lost);
   } else {
-    EXPECT_GE(reopened.committed.commit_counter, committed.commit_counter);
-    EXPECT_FALSE(reopened.history_lost);
+    EXPECT_GE(reopened->committed.commit_counter, committed.commit_counter);
+    EXPECT_FALSE(reopened->history_lost);
   }
-
   cluster.world.run_for(Duration::seconds(10));
-  stop = true;
-  ASSERT_TRUE(cluster.world.run_until([&] { return stopped; },
-                                      cluster.world.now() + Duration::seconds(30)));
-  cluster.world.run_for(Duration::seconds(2));
-  const core::ReplicaStatus status = status_of(cluster, follower);
-  EXPECT_FALSE(status.damaged);
-  EXPECT_EQ(status.committed, status_of(cluster, leader_name(cluster)).committed);
+  expect_caught_up(cluster, writer, follower);
   EXPECT_EQ(image.files().count(std::string(store::format::journal_lost_marker_file_name)), 0u);
 }
 
@@ -432,60 +461,25 @@ void lose_the_newest_root(bool and_its_write_set) {
 TEST(Cluster, AFollowerThatLostAnUnsyncedRootIsPreparedThereAgainAndCatchesUp) {
   Cluster cluster(11, 3, without_scrubber);
   cluster.world.run_for(Duration::seconds(2));
-  bool stop = false;
-  bool stopped = false;
-  const size_t writer = cluster.world.add_node("c1", [&](io::Runtime& runtime) {
-    Client client(runtime, GroupIdentity{"test-group", 0x5eed}, cluster.addresses());
-    for (int index = 0; !stop; index++) {
-      (void)client.call(put(concat("k", index % 10), concat("v", index)),
-                        runtime.now() + Duration::seconds(10));
-      runtime.sleep_for(Duration::milliseconds(3));
-    }
-    stopped = true;
+  Writer writer;
+  start_writer(cluster, writer, Duration::milliseconds(3));
+  const auto in_window = follower_when(cluster, [](const Node& node) {
+    return !node.driver()->replica().state().held && node.journal()->root_unsynced();
   });
-  cluster.world.start(writer);
-  std::string follower;
-  store::RootBlock lost;
-  const bool in_window = cluster.world.run_until(
-      [&] {
-        const std::string leader = leader_name(cluster);
-        for (const auto& [name, node] : cluster.nodes) {
-          if (name == leader || node->driver() == nullptr || node->journal() == nullptr) continue;
-          const core::ReplicaState& state = node->driver()->replica().state();
-          if (state.committed.commit_counter < CommitCounter(3) || state.held ||
-              !node->journal()->root_unsynced()) {
-            continue;
-          }
-          follower = name;
-          lost = state.committed;
-          return true;
-        }
-        return false;
-      },
-      cluster.world.now() + Duration::seconds(30));
-  ASSERT_TRUE(in_window);
+  ASSERT_TRUE(in_window.has_value());
+  const auto& [follower, lost] = *in_window;
   const size_t node = cluster.world.find_node(follower);
   cluster.world.lose_power(node);
   cluster.world.start(node);
-  ASSERT_TRUE(cluster.world.run_until(
-      [&] {
-        const auto found = cluster.nodes.find(follower);
-        return found != cluster.nodes.end() && found->second->driver() != nullptr;
-      },
-      cluster.world.now() + Duration::seconds(5)));
-  const core::ReplicaState& reopened = cluster.nodes.at(follower)->driver()->replica().state();
+  const core::ReplicaState* reopened = restarted(cluster, follower);
+  ASSERT_NE(reopened, nullptr);
   // Every unsynced write is gone, the root slot and the HALog's closing root with it.
-  ASSERT_EQ(reopened.committed.commit_counter.next(), lost.commit_counter);
-  ASSERT_TRUE(reopened.prepared.has_value());
-  EXPECT_TRUE(reopened.prepared->same_write_set(lost));
-  EXPECT_FALSE(reopened.history_lost);
+  ASSERT_EQ(reopened->committed.commit_counter.next(), lost.commit_counter);
+  ASSERT_TRUE(reopened->prepared.has_value());
+  EXPECT_TRUE(reopened->prepared->same_write_set(lost));
+  EXPECT_FALSE(reopened->history_lost);
   cluster.world.run_for(Duration::seconds(3));
-  stop = true;
-  ASSERT_TRUE(cluster.world.run_until([&] { return stopped; },
-                                      cluster.world.now() + Duration::seconds(30)));
-  cluster.world.run_for(Duration::seconds(2));
-  EXPECT_EQ(status_of(cluster, follower).committed,
-            status_of(cluster, leader_name(cluster)).committed);
+  expect_caught_up(cluster, writer, follower);
 }
 
 TEST(Cluster, AMemberThatLostItsNewestRootRollsForwardFromItsPreparedRecord) {
