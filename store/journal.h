@@ -317,6 +317,8 @@ class Journal {
   Status roll_forward_to_recorded_commit();
   // Reads the held write set back from the file and checks its hash.
   Status verify_held_bytes();
+  // XXH3 of the file's bytes [begin, end), read in bounded chunks. Errors: the read's.
+  Result<uint64_t> hash_of_range(uint64_t begin, uint64_t end);
   Status commit_held(const RootBlock& root);
   Status sync_journal();
   // Before bytes up to `data_end` are written: when the file ends less than half an allocation

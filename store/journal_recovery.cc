@@ -109,16 +109,10 @@ Status Journal::roll_forward_to_recorded_commit() {
     return ok_status();
   }
   QUIRE_TRY_ASSIGN(const uint64_t size, file_->size());
-  Checksummer checksummer;
-  bool readable = size >= decided.end_offset;
-  constexpr uint64_t chunk_bytes = 1u << 20;
-  for (uint64_t offset = decided.write_set_begin_offset; readable && offset < decided.end_offset;) {
-    Bytes bytes(std::min(chunk_bytes, decided.end_offset - offset));
-    readable = file_->read_exact(offset, bytes).ok();
-    checksummer.update(bytes);
-    offset += bytes.size();
-  }
-  if (!readable || checksummer.digest() != decided.write_set_hash) {
+  const Result<uint64_t> hash =
+      size >= decided.end_offset ? hash_of_range(decided.write_set_begin_offset, decided.end_offset)
+                                 : Result<uint64_t>(Error(ErrorCode::corruption, "short"));
+  if (!hash.ok() || *hash != decided.write_set_hash) {
     // Its bytes rotted too: the engine sees the vote past the commit point and rebuilds.
     recovery_notes_.push_back(concat("prepared record ", newest.sequence, " names commit point ",
                                      decided.commit_counter,

@@ -277,17 +277,21 @@ Status Journal::make_durable(const RootBlock* vote) {
   return ok_status();
 }
 
-Status Journal::verify_held_bytes() {
+Result<uint64_t> Journal::hash_of_range(uint64_t begin, uint64_t end) {
   constexpr uint64_t chunk_bytes = 1u << 20;
   Checksummer checksummer;
-  for (uint64_t offset = held_->begin_offset(); offset < held_->end_offset();) {
-    const uint64_t length = std::min(chunk_bytes, held_->end_offset() - offset);
-    Bytes bytes(length);
+  for (uint64_t offset = begin; offset < end;) {
+    Bytes bytes(std::min(chunk_bytes, end - offset));
     QUIRE_TRY(file_->read_exact(offset, bytes));
     checksummer.update(bytes);
-    offset += length;
+    offset += bytes.size();
   }
-  if (checksummer.digest() != held_->write_set_hash()) {
+  return checksummer.digest();
+}
+
+Status Journal::verify_held_bytes() {
+  QUIRE_TRY_ASSIGN(const uint64_t hash, hash_of_range(held_->begin_offset(), held_->end_offset()));
+  if (hash != held_->write_set_hash()) {
     return Error(ErrorCode::checksum_mismatch, concat("write set ", held_->commit_counter(),
                                                       " reads back different from what was ",
                                                       "written at ", held_->begin_offset()));

@@ -9,13 +9,6 @@
 namespace quire::tools {
 namespace {
 
-HttpResponse refusal(int status, std::string reason) {
-  HttpResponse response;
-  response.status = status;
-  response.body = std::move(reason) + "\n";
-  return response;
-}
-
 // RFC 9110 token characters: what a method and a header name may hold.
 bool is_token(std::string_view text) {
   constexpr std::string_view extra = "!#$%&'*+-.^_`|~";
@@ -56,6 +49,13 @@ std::string_view next_line(std::string_view& text) {
 }
 
 }  // namespace
+
+HttpResponse refusal(int status, std::string reason) {
+  HttpResponse response;
+  response.status = status;
+  response.body = std::move(reason) + "\n";
+  return response;
+}
 
 std::optional<size_t> request_head_end(std::string_view received) {
   // The first empty line ends the head, whichever line ending the client uses.

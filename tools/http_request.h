@@ -28,6 +28,9 @@ struct HttpResponse {
   std::string body;
 };
 
+// A plain-text answer with `status` and `reason` as its body (a 4xx or 5xx).
+HttpResponse refusal(int status, std::string reason);
+
 // Where the head ends in `received` (just past its empty line, CRLF CRLF or LF LF), if it does.
 std::optional<size_t> request_head_end(std::string_view received);
 

@@ -3,17 +3,6 @@
 #include "io/base/text.h"
 
 namespace quire::tools {
-namespace {
-
-HttpResponse refusal(int status, std::string reason) {
-  HttpResponse response;
-  response.status = status;
-  response.body = std::move(reason) + "\n";
-  return response;
-}
-
-}  // namespace
-
 Result<std::unique_ptr<HttpServer>> HttpServer::start(io::real::RealRuntime& runtime,
                                                       const io::Address& address, Handler handler,
                                                       HttpServerOptions options) {

@@ -20,11 +20,7 @@ for id in 1 2 3; do
     >> "$work/n$id.log" 2>&1 &
   pids+=($!)
 done
-for _ in $(seq 100); do
-  "${cli[@]}" status > /dev/null 2>&1 && break
-  sleep 0.1
-done
-"${cli[@]}" status > /dev/null || fail "no leader within 10 s"
+wait_for_leader "${cli[@]}"
 
 # json_field JSON PATH: one field of bench's object ("latency_ms.p50"), by python3.
 json_field() {

@@ -19,11 +19,7 @@ start_member() {  # id members data-dir
   pids+=($!)
 }
 for id in 1 2 3; do start_member "$id" "$members" "$work/n$id"; done
-for _ in $(seq 100); do
-  "${cli[@]}" status > /dev/null 2>&1 && break
-  sleep 0.1
-done
-"${cli[@]}" status > /dev/null || fail "no leader within 10 s"
+wait_for_leader "${cli[@]}"
 
 # Kill member 3 (whatever its role): a majority of two stays.
 kill -9 "${pids[2]}"

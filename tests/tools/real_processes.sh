@@ -1,6 +1,6 @@
 # Sourced by the real-process tests of this folder: a scratch folder, the processes started in
 # it (stopped with SIGKILL on exit), fail() that shows the members' logs, and `base`, the first
-# of four free loopback ports. REQUIRES: `set -euo pipefail` in the caller.
+# of four free loopback ports, and wait_for_leader. REQUIRES: `set -euo pipefail` in the caller.
 work=$(mktemp -d)
 pids=()
 cleanup() {
@@ -20,3 +20,11 @@ while ! port_free "$base" || ! port_free $((base + 1)) || ! port_free $((base + 
   ! port_free $((base + 3)); do
   base=$((base + 10))
 done
+# wait_for_leader CLI...: until `CLI... status` succeeds (a leader answers), at most 10 s.
+wait_for_leader() {
+  for _ in $(seq 100); do
+    "$@" status > /dev/null 2>&1 && return 0
+    sleep 0.1
+  done
+  "$@" status > /dev/null || fail "no leader within 10 s"
+}

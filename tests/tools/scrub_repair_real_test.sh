@@ -19,11 +19,7 @@ for id in 1 2 3; do
     --scrub-pass-seconds "$pass_seconds" --scrub-mib-per-second 64 >> "$work/n$id.log" 2>&1 &
   pids+=($!)
 done
-for _ in $(seq 100); do
-  "${cli[@]}" status > /dev/null 2>&1 && break
-  sleep 0.1
-done
-"${cli[@]}" status > /dev/null || fail "no leader within 10 s"
+wait_for_leader "${cli[@]}"
 
 value=$(head -c 60000 /dev/zero | tr '\0' 'q')
 for index in $(seq 1 36); do
