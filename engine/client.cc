@@ -26,19 +26,17 @@ bool final_error(const Error& error, const wire::ClientRequest& request) {
   return error.code() == ErrorCode::unknown_outcome && request.has_transaction();
 }
 
-// How long to wait for the answer to `request` at one member.
-Duration answer_timeout(const wire::ClientRequest& request, const ClientOptions& options) {
-  if (request.has_transaction()) return options.attempt_timeout;
-  const int64_t wait_ms = request.has_read() ? request.read().wait_ms() : 0;
-  return options.read_attempt_timeout + Duration::milliseconds(wait_ms);
-}
-
 }  // namespace
 
 Client::Client(io::Runtime& runtime, GroupIdentity group, std::vector<io::Address> members,
                ClientOptions options)
-    : runtime_(runtime), group_(std::move(group)), members_(std::move(members)), options_(options) {
+    : runtime_(runtime),
+      group_(std::move(group)),
+      members_(std::move(members)),
+      options_(options),
+      read_patience_(options.read_attempt_timeout) {
   QUIRE_ASSERT(!members_.empty());
+  QUIRE_ASSERT(options_.read_attempt_timeout <= options_.read_attempt_timeout_limit);
   leader_guess_ = static_cast<size_t>(runtime_.rng().uniform(members_.size()));
 }
 
@@ -76,7 +74,8 @@ Result<io::Connection*> Client::connection_to(const io::Address& member) {
 Result<wire::ClientResponse> Client::call_once(const io::Address& member,
                                                wire::ClientRequest request) {
   QUIRE_TRY_ASSIGN(io::Connection * connection, connection_to(member));
-  const Duration patience = answer_timeout(request, options_);
+  const Duration patience = answer_timeout(request);
+  const bool is_read = !request.has_transaction();
   const uint64_t id = next_request_++;
   request.set_request_id(id);
   wire::Frame frame;
@@ -89,6 +88,7 @@ Result<wire::ClientResponse> Client::call_once(const io::Address& member,
   auto reply_bytes = connection->receive(runtime_.now() + patience);
   if (!reply_bytes.ok()) {
     forget(member);
+    if (is_read) read_patience_ = std::min(read_patience_ * 2, options_.read_attempt_timeout_limit);
     return Error(ErrorCode::unknown_outcome, concat("no answer from ", member.to_string(), ": ",
                                                     reply_bytes.error().to_string()));
   }
@@ -98,6 +98,12 @@ Result<wire::ClientResponse> Client::call_once(const io::Address& member,
     return Error(ErrorCode::unknown_outcome, concat("a garbled answer from ", member.to_string()));
   }
   return std::move(*reply->mutable_client_response());
+}
+
+Duration Client::answer_timeout(const wire::ClientRequest& request) const {
+  if (request.has_transaction()) return options_.attempt_timeout;
+  const int64_t wait_ms = request.has_read() ? request.read().wait_ms() : 0;
+  return read_patience_ + Duration::milliseconds(wait_ms);
 }
 
 void Client::guess_leader(const std::string& address) {

@@ -28,11 +28,14 @@ struct ClientOptions {
   // Connect and handshake with one member. Shorter than the group's election timeout (300 ms at
   // the default tick), so a paused or cut-off member costs less than electing a new leader.
   Duration connect_timeout = Duration::milliseconds(250);
-  // How long a read or status request waits for its answer at one member before it is asked
-  // again, beyond the time the read itself may wait (Read.wait_ms). Longer than the connect
-  // bound: a member that answered its handshake is running, and a read there may be doing read
-  // repair or a quorum round under load.
-  Duration read_attempt_timeout = Duration::seconds(1);
+  // How long a read or status request first waits for its answer at one member before it is
+  // asked again, beyond the time the read itself may wait (Read.wait_ms). As short as the group's
+  // election timeout: a leader that stopped after it took the read costs the reader no more than
+  // electing the next one does. Each read that goes unanswered doubles the wait, up to
+  // read_attempt_timeout_limit, so a leader that is only slow (a quorum round or a read repair
+  // on a loaded host) is not asked again and again: the client backs off instead of adding load.
+  Duration read_attempt_timeout = Duration::milliseconds(300);
+  Duration read_attempt_timeout_limit = Duration::seconds(4);
   // How long a transaction waits for its answer; past it the outcome is unknown.
   Duration attempt_timeout = Duration::seconds(5);
   Duration retry_delay = Duration::milliseconds(20);
@@ -69,6 +72,8 @@ class Client {
   // Keeps what `member` answered last, for the unavailable message.
   void note_answer(const io::Address& member, std::string answer);
   std::string answers_text() const;
+  // How long to wait for the answer to `request` at one member.
+  Duration answer_timeout(const wire::ClientRequest& request) const;
 
   io::Runtime& runtime_;
   GroupIdentity group_;
@@ -77,6 +82,7 @@ class Client {
   std::map<std::string, std::unique_ptr<io::Connection>> connections_;
   std::map<std::string, std::string> last_answers_;  // Of the current call, by member address.
   size_t leader_guess_ = 0;
+  Duration read_patience_;  // Doubles with every read attempt that went unanswered.
   uint64_t next_request_ = 1;
 };
 

@@ -242,9 +242,10 @@ Result<wire::ClientResponse> ask_once(Cluster& cluster, const std::string& clien
                                       Duration attempt_timeout = Duration::seconds(5)) {
   std::optional<Result<wire::ClientResponse>> answer;
   const bool finished = cluster.run_client(client, [&](io::Runtime& runtime) {
-    Client caller(
-        runtime, test_group, cluster.addresses(),
-        ClientOptions{.read_attempt_timeout = attempt_timeout, .attempt_timeout = attempt_timeout});
+    Client caller(runtime, test_group, cluster.addresses(),
+                  ClientOptions{.read_attempt_timeout = attempt_timeout,
+                                .read_attempt_timeout_limit = attempt_timeout,
+                                .attempt_timeout = attempt_timeout});
     answer = caller.call_once(io::Address{member, port}, request);
   });
   if (!finished || !answer) return Error(ErrorCode::timeout, "the client did not finish");
