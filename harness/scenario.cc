@@ -122,6 +122,9 @@ Result<Scenario> parse_scenario(const std::string& text, const std::string& name
       mix.think_time_max = Duration::milliseconds(workload.think_time_max_ms());
     }
     mix.fresh_client_per_operation = workload.fresh_client_per_operation();
+    if (workload.read_attempt_timeout_ms() != 0) {
+      mix.read_attempt_timeout = Duration::milliseconds(workload.read_attempt_timeout_ms());
+    }
   }
   for (int index = 0; index < parsed.faults_size(); index++) {
     auto fault = fault_from(parsed.faults(index), spec.member_count, static_cast<size_t>(index));

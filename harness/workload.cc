@@ -36,6 +36,12 @@ Kind draw_kind(Rng& rng, const WorkloadMix& mix) {
   QUIRE_UNREACHABLE();
 }
 
+// A simulated client's options: reads wait `read_attempt_timeout` at one member, every time.
+engine::ClientOptions client_options(Duration read_attempt_timeout) {
+  return engine::ClientOptions{.read_attempt_timeout = read_attempt_timeout,
+                               .read_attempt_timeout_limit = read_attempt_timeout};
+}
+
 // What one client remembers of each key, to aim its conditions at plausible states.
 struct KeyMemory {
   std::optional<Value> value;
@@ -49,13 +55,14 @@ class ClientSession {
         cluster_(cluster),
         client_id_(client),
         mix_(cluster.spec().workload),
-        client_(std::make_unique<engine::Client>(runtime, cluster.group(),
-                                                 cluster.member_addresses())) {}
+        client_(new_client()) {}
 
   // A new client in place of the old one: a new first guess of the leader, no connections.
-  void renew_client() {
-    client_ =
-        std::make_unique<engine::Client>(runtime_, cluster_.group(), cluster_.member_addresses());
+  void renew_client() { client_ = new_client(); }
+
+  std::unique_ptr<engine::Client> new_client() {
+    return std::make_unique<engine::Client>(runtime_, cluster_.group(), cluster_.member_addresses(),
+                                            client_options(mix_.read_attempt_timeout));
   }
 
   Key random_key() { return concat("k", runtime_.rng().uniform(mix_.key_count)); }
@@ -201,7 +208,8 @@ void Workload::start(Instant stop_at) {
 void Workload::start_probe(bool* committed) {
   const uint32_t client = cluster_.spec().client_count + 1;
   cluster_.add_client("probe", [this, client, committed](io::Runtime& runtime) {
-    engine::Client session(runtime, cluster_.group(), cluster_.member_addresses());
+    engine::Client session(runtime, cluster_.group(), cluster_.member_addresses(),
+                           client_options(cluster_.spec().workload.read_attempt_timeout));
     while (!*committed) {
       Operation operation;
       operation.client = client;

@@ -634,8 +634,13 @@ struct ShrinkCandidate {
         " removes: ", mix.removes, " transactions: ", mix.transactions,
         " local_reads: ", mix.local_reads, " historical_reads: ", mix.historical_reads,
         " key_count: ", mix.key_count, " large_value_percent: ", mix.large_value_percent,
-        " think_time_max_ms: ", mix.think_time_max.ms(), " }\n", "random_faults {", kinds,
-        " over_budget: ", over_budget ? "true" : "false", " }\n", "expect { outcome: PASS }\n");
+        " think_time_max_ms: ", mix.think_time_max.ms(),
+        mix.fresh_client_per_operation ? " fresh_client_per_operation: true" : "",
+        mix.read_attempt_timeout != Duration::seconds(1)
+            ? concat(" read_attempt_timeout_ms: ", mix.read_attempt_timeout.ms())
+            : std::string(),
+        " }\n", "random_faults {", kinds, " over_budget: ", over_budget ? "true" : "false", " }\n",
+        "expect { outcome: PASS }\n");
   }
 };
 
