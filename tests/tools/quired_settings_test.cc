@@ -166,7 +166,7 @@ TEST_F(SettingsFile, EveryErrorNamesTheKeyTheValueAndWhy) {
                        "error"),
             std::string::npos)
       << level;
-  const std::string format = error_of({"--config", with("log.format = \"xml\"")});
+  const std::string format = error_of({"--config", write("log.format = \"xml\"\n", "format.toml")});
   EXPECT_NE(format.find("key log.format 'xml': not one of text, json"), std::string::npos)
       << format;
   const std::string outside = error_of({"--config", config, "--id", "9"});
