@@ -55,7 +55,7 @@ for id in 1 2 3; do write_settings "$id"; done
 "$quired" --config "$work/n1.toml" --http-listen "$v6_host:$((base + 3))" --check-config \
   > "$work/check.toml" || fail "--check-config exited $? on good settings"
 grep -q '^member.id = 1$' "$work/check.toml" || fail "no member.id in: $(cat "$work/check.toml")"
-grep -q "^http.listen = \"$v6_host:$((base + 3))\"$" "$work/check.toml" ||
+grep -qxF "http.listen = \"$v6_host:$((base + 3))\"" "$work/check.toml" ||
   fail "the flag did not override: $(cat "$work/check.toml")"
 grep -q '^log.level = "debug"$' "$work/check.toml" || fail "no log.level: $(cat "$work/check.toml")"
 "$quired" --config "$work/check.toml" --check-config > "$work/check-again.toml" ||
@@ -72,7 +72,7 @@ expect_refusal() {  # expected-text quired-arguments...
   local status=$?
   set -e
   [ "$status" -eq 2 ] || fail "quired $* exited $status, not 2: $(cat "$work/refused.out")"
-  grep -qF "$expected" "$work/refused.out" ||
+  grep -qF -- "$expected" "$work/refused.out" ||
     fail "quired $* did not say '$expected': $(cat "$work/refused.out")"
 }
 sed 's/^log.level = "debug"$/protocol.tick_ms = 0/' "$work/n1.toml" > "$work/bad.toml"
