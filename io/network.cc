@@ -7,6 +7,8 @@
 namespace quire::io {
 
 std::string Address::to_string() const {
+  // An IPv6 literal holds colons of its own; brackets keep the port's colon the last one.
+  if (host.find(':') != std::string::npos) return concat("[", host, "]:", port);
   return concat(host, ":", port);
 }
 
@@ -21,7 +23,18 @@ Result<Address> Address::parse(std::string_view text) {
   if (status != std::errc() || end != digits.data() + digits.size() || port == 0 || port > 65535) {
     return Error(ErrorCode::invalid_argument, concat("address '", text, "' has a bad port"));
   }
-  return Address{std::string(text.substr(0, colon)), static_cast<uint16_t>(port)};
+  std::string_view host = text.substr(0, colon);
+  if (host.starts_with('[')) {
+    if (!host.ends_with(']') || host.size() == 2) {
+      return Error(ErrorCode::invalid_argument,
+                   concat("address '", text, "': an IPv6 host is [address], closed by ']'"));
+    }
+    host = host.substr(1, host.size() - 2);
+  } else if (host.find_first_of(":[]") != std::string_view::npos) {
+    return Error(ErrorCode::invalid_argument,
+                 concat("address '", text, "': write an IPv6 host in brackets, as [::1]:7101"));
+  }
+  return Address{std::string(host), static_cast<uint16_t>(port)};
 }
 
 }  // namespace quire::io

@@ -19,8 +19,9 @@ namespace quire::io {
 
 inline constexpr size_t max_frame_size_bytes = 64 * 1024 * 1024;
 
-// "host:port". The simulator resolves host names of its nodes; the real network resolves
-// numeric IPv4 addresses and "localhost".
+// "host:port", an IPv6 host in brackets ("[::1]:7101"; `host` holds it without them). The
+// simulator resolves host names of its nodes; the real network numeric IPv4 and IPv6 addresses,
+// "localhost" (127.0.0.1) and DNS names (getaddrinfo).
 struct Address {
   std::string host;
   uint16_t port = 0;

@@ -9,7 +9,7 @@ packages=(
   libboost-context-dev protobuf-compiler libprotobuf-dev librocksdb-dev
   libxxhash-dev librapidcheck-dev liburing-dev libzstd-dev liblz4-dev
   libgtest-dev libgmock-dev libbenchmark-dev
-  nlohmann-json3-dev
+  nlohmann-json3-dev libtomlplusplus-dev
   curl jq
 )
 # Only for the test suite (./test.sh calls `setup.sh --test`): promtool, which real.http_status

@@ -4,7 +4,6 @@
 //   0 ok, 1 condition failed / not found, 2 usage, 3 unknown outcome, 4 unavailable.
 // `quire bench` (the load generator, tools/bench_load.h) exits 1 when some operations failed.
 // See docs/operations.md.
-#include <arpa/inet.h>
 #include <signal.h>
 
 #include <algorithm>
@@ -99,12 +98,10 @@ Result<std::vector<Member>> parse_members(std::string_view text) {
       member.id = static_cast<uint32_t>(id);
       item = item.substr(equals + 1);
     }
-    QUIRE_TRY_ASSIGN(member.address, io::Address::parse(item));
-    in_addr parsed{};
-    if (member.address.host != "localhost" &&
-        inet_pton(AF_INET, member.address.host.c_str(), &parsed) != 1) {
-      return usage_error(concat("--members: host '", member.address.host, "' is not IPv4"));
-    }
+    // IPv4, [IPv6] or a name: the real network resolves each when it dials (io/network.h).
+    auto address = io::Address::parse(item);
+    if (!address.ok()) return usage_error(concat("--members: ", address.error().message()));
+    member.address = std::move(*address);
     members.push_back(std::move(member));
   }
   if (members.empty()) return usage_error("--members: no members");

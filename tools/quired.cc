@@ -1,14 +1,15 @@
 // quired: the quire daemon. One member of a replication group per process, on the real runtime
-// (io/real): it turns its flags into an engine::NodeConfig, roots a RealDisk at --data-dir and
+// (io/real): it turns its settings (a TOML file and flags, tools/quired_settings.h) into an
+// engine::NodeConfig, roots a RealDisk at --data-dir and
 // runs engine::Node until SIGINT or SIGTERM (exit 0) or until the node stops on a fatal error,
 // such as a failed fsync (exit 1, the error printed: a supervisor restarts it and the node
-// recovers from its disk). Bad flags exit 2 before anything is created. See docs/operations.md.
+// recovers from its disk). Bad settings exit 2 before anything is created. See
+// docs/operations.md.
 //
 // Signals: SIGINT and SIGTERM are blocked before any thread exists and read from a signalfd in the
 // runtime's epoll set, so no handler ever runs in the middle of a fiber. The first one asks the
 // node to stop (it answers waiting clients, closes its connections and returns); a second one
 // exits at once, which is safe because the node is crash-safe, only less polite.
-#include <arpa/inet.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/epoll.h>
@@ -36,9 +37,17 @@
 #include "io/real/real_disk.h"
 #include "io/real/real_runtime.h"
 #include "io/sync.h"
-#include "tools/cli_flags.h"
+#include "store/format.h"
 #include "tools/http_server.h"
 #include "tools/member_report.h"
+#include "tools/quired_settings.h"
+
+#ifndef QUIRE_GIT_COMMIT
+#define QUIRE_GIT_COMMIT "unknown"
+#endif
+#ifndef QUIRE_VERSION
+#define QUIRE_VERSION "unknown"
+#endif
 
 namespace quire {
 namespace {
@@ -46,186 +55,6 @@ namespace {
 constexpr int exit_stopped = 0;
 constexpr int exit_failed = 1;
 constexpr int exit_usage = 2;
-
-constexpr const char* usage_text =
-    "usage: quired --id N --members \"1=127.0.0.1:7101,2=127.0.0.1:7102,3=127.0.0.1:7103\"\n"
-    "              --group NAME --token HEX --data-dir DIR\n"
-    "              [--tick-ms N] [--block-size BYTES] [--scrub-pass-seconds N]\n"
-    "              [--scrub-mib-per-second N] [--http-listen IPV4:PORT] [--trace]\n"
-    "  --id N            this member's id (one of --members)\n"
-    "  --members LIST    every electable member as id=ipv4:port, comma separated\n"
-    "  --group NAME      the replication group's name; members and clients must agree\n"
-    "  --token HEX       the group's token (up to 16 hex digits); a foreign node is refused\n"
-    "  --data-dir DIR    where the journal, HALogs and quorum state live (created if missing)\n"
-    "  --tick-ms N       the protocol's tick (default 10); timeouts are counted in ticks\n"
-    "  --block-size B    write-cache block size in bytes, or with K/M suffix (default 1M)\n"
-    "  --scrub-pass-seconds N\n"
-    "                    the scrubber paces a pass over the committed journal to last about N\n"
-    "                    seconds (default 600)\n"
-    "  --scrub-mib-per-second N\n"
-    "                    and never reads faster than N MiB/s (default 8; 0 turns it off)\n"
-    "  --http-listen A   serve /status, /status?HA, /health and /metrics over HTTP on A\n"
-    "                    (e.g. 127.0.0.1:7201; default: no HTTP endpoint)\n"
-    "  --trace           write trace lines to stderr\n"
-    "exit codes: 0 stopped by SIGINT/SIGTERM, 1 stopped by an error, 2 bad flags\n";
-
-struct DaemonFlags {
-  uint32_t id = 0;
-  std::string members;
-  std::string group;
-  std::string token;
-  std::string data_directory;
-  uint64_t tick_ms = 10;
-  std::string block_size;
-  std::string scrub_pass_seconds;
-  std::string scrub_mib_per_second;
-  std::string http_listen;
-  bool trace = false;
-};
-
-using tools::parse_number;
-using tools::usage_error;
-
-// "64K", "1M", "65536": a byte count with an optional binary suffix.
-Result<uint64_t> parse_bytes(std::string_view text, std::string_view flag) {
-  uint64_t multiplier = 1;
-  if (!text.empty() && (text.back() == 'K' || text.back() == 'k')) multiplier = 1024;
-  if (!text.empty() && (text.back() == 'M' || text.back() == 'm')) multiplier = 1024 * 1024;
-  if (multiplier != 1) text.remove_suffix(1);
-  QUIRE_TRY_ASSIGN(const uint64_t count, parse_number(text, flag));
-  if (count > UINT32_MAX / multiplier) return usage_error(concat(flag, ": too large"));
-  return count * multiplier;
-}
-
-Result<uint64_t> parse_token(std::string_view text) {
-  if (text.starts_with("0x") || text.starts_with("0X")) text.remove_prefix(2);
-  if (text.empty() || text.size() > 16) {
-    return usage_error(concat("--token: '", text, "' is not 1 to 16 hex digits"));
-  }
-  return parse_number(text, "--token", 16);
-}
-
-// Only what the real network can dial: numeric IPv4 or localhost (docs/io.md, "Network").
-Status check_host(const std::string& host) {
-  in_addr parsed{};
-  if (host == "localhost" || inet_pton(AF_INET, host.c_str(), &parsed) == 1) return ok_status();
-  return usage_error(concat("host '", host, "' is not an IPv4 address or localhost"));
-}
-
-// "1=127.0.0.1:7101,2=127.0.0.1:7102": sorted by id, each id and address once.
-Result<std::vector<engine::MemberAddress>> parse_members(std::string_view text) {
-  std::map<uint32_t, io::Address> by_id;
-  while (!text.empty()) {
-    const size_t comma = text.find(',');
-    const std::string_view item = text.substr(0, comma);
-    text = comma == std::string_view::npos ? std::string_view() : text.substr(comma + 1);
-    const size_t equals = item.find('=');
-    if (equals == std::string_view::npos) {
-      return usage_error(concat("--members: '", item, "' is not id=host:port"));
-    }
-    QUIRE_TRY_ASSIGN(const uint64_t id, parse_number(item.substr(0, equals), "--members id"));
-    if (id == 0 || id > UINT32_MAX) return usage_error("--members: ids start at 1");
-    QUIRE_TRY_ASSIGN(io::Address address, io::Address::parse(item.substr(equals + 1)));
-    QUIRE_TRY(check_host(address.host));
-    for (const auto& [other_id, other] : by_id) {
-      if (other == address) {
-        return usage_error(concat("--members: ", address.to_string(), " appears twice"));
-      }
-    }
-    if (!by_id.emplace(static_cast<uint32_t>(id), std::move(address)).second) {
-      return usage_error(concat("--members: id ", id, " appears twice"));
-    }
-  }
-  if (by_id.empty()) return usage_error("--members: no members");
-  std::vector<engine::MemberAddress> members;
-  for (auto& [id, address] : by_id)
-    members.push_back(engine::MemberAddress{NodeId(id), std::move(address)});
-  return members;
-}
-
-Result<DaemonFlags> parse_flags(int argc, char** argv) {
-  DaemonFlags flags;
-  std::map<std::string, std::string*> text_flags = {
-      {"--members", &flags.members},
-      {"--group", &flags.group},
-      {"--token", &flags.token},
-      {"--data-dir", &flags.data_directory},
-      {"--block-size", &flags.block_size},
-      {"--scrub-pass-seconds", &flags.scrub_pass_seconds},
-      {"--scrub-mib-per-second", &flags.scrub_mib_per_second},
-      {"--http-listen", &flags.http_listen}};
-  std::optional<std::string> id_text;
-  std::optional<std::string> tick_text;
-  for (int index = 1; index < argc; index++) {
-    std::string flag = argv[index];
-    std::optional<std::string> value;
-    if (const size_t equals = flag.find('='); flag.starts_with("--") && equals != flag.npos) {
-      value = flag.substr(equals + 1);
-      flag.resize(equals);
-    }
-    if (flag == "--trace" && !value) {
-      flags.trace = true;
-      continue;
-    }
-    const bool known = text_flags.contains(flag) || flag == "--id" || flag == "--tick-ms";
-    if (!known) return usage_error(concat("unknown argument '", argv[index], "'"));
-    if (!value) {
-      if (index + 1 >= argc) return usage_error(concat(flag, " needs a value"));
-      value = argv[++index];
-    }
-    if (flag == "--id") {
-      id_text = *value;
-    } else if (flag == "--tick-ms") {
-      tick_text = *value;
-    } else {
-      *text_flags.at(flag) = *value;
-    }
-  }
-  if (!id_text) return usage_error("--id is required");
-  QUIRE_TRY_ASSIGN(const uint64_t id, parse_number(*id_text, "--id"));
-  if (id == 0 || id > UINT32_MAX) return usage_error("--id: ids start at 1");
-  flags.id = static_cast<uint32_t>(id);
-  for (const char* required : {"--members", "--group", "--token", "--data-dir"}) {
-    if (text_flags.at(required)->empty()) return usage_error(concat(required, " is required"));
-  }
-  if (tick_text) {
-    QUIRE_TRY_ASSIGN(flags.tick_ms, parse_number(*tick_text, "--tick-ms"));
-    if (flags.tick_ms == 0 || flags.tick_ms > 10'000) {
-      return usage_error("--tick-ms: between 1 and 10000");
-    }
-  }
-  return flags;
-}
-
-Result<engine::NodeConfig> node_config(const DaemonFlags& flags) {
-  engine::NodeConfig config;
-  config.self = NodeId(flags.id);
-  QUIRE_TRY_ASSIGN(const uint64_t token, parse_token(flags.token));
-  config.group = engine::GroupIdentity{flags.group, token};
-  QUIRE_TRY_ASSIGN(config.members, parse_members(flags.members));
-  config.tick_interval = Duration::milliseconds(static_cast<int64_t>(flags.tick_ms));
-  if (!flags.block_size.empty()) {
-    QUIRE_TRY_ASSIGN(const uint64_t block_size_bytes,
-                     parse_bytes(flags.block_size, "--block-size"));
-    config.journal.write_cache_block_size_bytes = static_cast<uint32_t>(block_size_bytes);
-  }
-  if (!flags.scrub_pass_seconds.empty()) {
-    QUIRE_TRY_ASSIGN(const uint64_t seconds,
-                     parse_number(flags.scrub_pass_seconds, "--scrub-pass-seconds"));
-    if (seconds == 0 || seconds > 30 * 24 * 3600) {
-      return usage_error("--scrub-pass-seconds: between 1 and 2592000 (30 days)");
-    }
-    config.scrub_pass_target = Duration::seconds(static_cast<int64_t>(seconds));
-  }
-  if (!flags.scrub_mib_per_second.empty()) {
-    QUIRE_TRY_ASSIGN(const uint64_t rate,
-                     parse_number(flags.scrub_mib_per_second, "--scrub-mib-per-second"));
-    if (rate > 100'000) return usage_error("--scrub-mib-per-second: at most 100000");
-    config.scrub_bytes_per_second = rate << 20;
-  }
-  QUIRE_TRY(config.validate());
-  return config;
-}
 
 std::string errno_message(std::string_view call) {
   return concat(call, ": ", std::strerror(errno));
@@ -462,58 +291,67 @@ Status run_node(io::real::RealRuntime& runtime, const engine::NodeConfig& config
 }
 
 int usage_failure(const Error& error) {
-  std::fprintf(stderr, "quired: %s\n%s", error.message().c_str(), usage_text);
+  std::fprintf(stderr, "quired: %s\n(quired --help lists every flag and key)\n",
+               error.message().c_str());
   return exit_usage;
 }
 
+void print_version() {
+  std::printf("quired %s\ngit commit %s\non-disk format version %u\n", QUIRE_VERSION,
+              QUIRE_GIT_COMMIT, static_cast<unsigned>(store::format::version));
+}
+
 int run(int argc, char** argv) {
-  if (argc == 2 && (std::string_view(argv[1]) == "--help" || std::string_view(argv[1]) == "-h")) {
-    std::fputs(usage_text, stdout);
-    return exit_stopped;
+  auto invocation = tools::parse_invocation(argc, argv);
+  if (!invocation.ok()) return usage_failure(invocation.error());
+  switch (invocation->action) {
+    case tools::DaemonAction::help:
+      std::fputs(tools::settings_usage().c_str(), stdout);
+      return exit_stopped;
+    case tools::DaemonAction::version:
+      print_version();
+      return exit_stopped;
+    case tools::DaemonAction::check_config:
+      std::fputs(tools::settings_toml(invocation->settings).c_str(), stdout);
+      return exit_stopped;
+    case tools::DaemonAction::run:
+      break;
   }
-  auto flags = parse_flags(argc, argv);
-  if (!flags.ok()) return usage_failure(flags.error());
-  auto config = node_config(*flags);
-  if (!config.ok()) return usage_failure(config.error());
-  std::optional<io::Address> http;
-  if (!flags->http_listen.empty()) {
-    auto address = io::Address::parse(flags->http_listen);
-    if (!address.ok())
-      return usage_failure(usage_error(concat("--http-listen: ", address.error().message())));
-    if (Status host = check_host(address->host); !host.ok()) return usage_failure(host.error());
-    http = std::move(*address);
-  }
-  // Everything above only read flags; from here on the daemon touches the machine.
+  const tools::DaemonSettings& settings = invocation->settings;
+  auto config = settings.node_config();
+  QUIRE_ASSERT(config.ok());  // parse_invocation checked it.
+  // Everything above only read settings; from here on the daemon touches the machine.
   if (Status blocked = block_stop_signals(); !blocked.ok()) {
     std::fprintf(stderr, "quired: %s\n", blocked.error().to_string().c_str());
     return exit_failed;
   }
-  auto lock = claim_data_directory(flags->data_directory);
+  auto lock = claim_data_directory(settings.data_directory);
   if (!lock.ok()) {
     std::fprintf(stderr, "quired: %s\n", lock.error().message().c_str());
     return exit_failed;
   }
   io::real::RealRuntimeOptions options;
-  options.name = concat("n", flags->id);
-  options.data_directory = flags->data_directory;
-  options.trace = flags->trace;
+  options.name = concat("n", settings.member_id);
+  options.data_directory = settings.data_directory;
+  options.trace = settings.trace;
   auto runtime = io::real::RealRuntime::create(options);
   if (!runtime.ok()) {
     std::fprintf(stderr, "quired: %s\n", runtime.error().to_string().c_str());
     return exit_failed;
   }
+  const std::optional<io::Address>& http = settings.http_listen;
   const engine::MemberAddress* self = config->member(config->self);
   std::fprintf(stderr, "quired: member %u of group '%s' on %s, data in %s (disk: %s%s%s)\n",
-               flags->id, config->group.name.c_str(), self->address.to_string().c_str(),
-               flags->data_directory.c_str(), (*runtime)->disk_backend_name(),
+               settings.member_id, config->group.name.c_str(), self->address.to_string().c_str(),
+               settings.data_directory.c_str(), (*runtime)->disk_backend_name(),
                http ? ", http: " : "", http ? http->to_string().c_str() : "");
-  const Status outcome = run_node(**runtime, *config, http, flags->data_directory);
+  const Status outcome = run_node(**runtime, *config, http, settings.data_directory);
   if (!outcome.ok()) {
-    std::fprintf(stderr, "quired: member %u stopped on an error: %s\n", flags->id,
+    std::fprintf(stderr, "quired: member %u stopped on an error: %s\n", settings.member_id,
                  outcome.error().to_string().c_str());
     return exit_failed;
   }
-  std::fprintf(stderr, "quired: member %u stopped\n", flags->id);
+  std::fprintf(stderr, "quired: member %u stopped\n", settings.member_id);
   return exit_stopped;
 }
 

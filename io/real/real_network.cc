@@ -1,6 +1,7 @@
 #include "io/real/real_network.h"
 
 #include <arpa/inet.h>
+#include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sys/epoll.h>
@@ -9,6 +10,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstring>
 
 #include "io/base/text.h"
 #include "io/real/errno_text.h"
@@ -22,10 +24,23 @@ constexpr size_t read_chunk_size_bytes = 64 * 1024;
 constexpr int listen_backlog = 512;
 constexpr uint32_t socket_events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET;
 
-std::string address_text(const sockaddr_in& address) {
-  char host[INET_ADDRSTRLEN] = {};
-  ::inet_ntop(AF_INET, &address.sin_addr, host, sizeof host);
-  return concat(std::string_view(host), ":", ntohs(address.sin_port));
+std::string address_text(const sockaddr_storage& address) {
+  char host[INET6_ADDRSTRLEN] = {};
+  if (address.ss_family == AF_INET6) {
+    const auto& ipv6 = reinterpret_cast<const sockaddr_in6&>(address);
+    ::inet_ntop(AF_INET6, &ipv6.sin6_addr, host, sizeof host);
+    return Address{std::string(host), ntohs(ipv6.sin6_port)}.to_string();
+  }
+  const auto& ipv4 = reinterpret_cast<const sockaddr_in&>(address);
+  ::inet_ntop(AF_INET, &ipv4.sin_addr, host, sizeof host);
+  return Address{std::string(host), ntohs(ipv4.sin_port)}.to_string();
+}
+
+uint16_t port_of(const sockaddr_storage& address) {
+  if (address.ss_family == AF_INET6) {
+    return ntohs(reinterpret_cast<const sockaddr_in6&>(address).sin6_port);
+  }
+  return ntohs(reinterpret_cast<const sockaddr_in&>(address).sin_port);
 }
 
 void set_no_delay(int fd) {
@@ -51,14 +66,32 @@ Error connect_error(int error_number, std::string_view peer) {
 
 }  // namespace
 
-Result<sockaddr_in> resolve_ipv4(const Address& address) {
-  sockaddr_in result{};
-  result.sin_family = AF_INET;
-  result.sin_port = htons(address.port);
+Result<SocketAddress> resolve(const Address& address) {
+  // "localhost" stays 127.0.0.1, as before names were resolved: a resolver that lists ::1 first
+  // must not move a member's listener off the address its peers and clients dial.
   const std::string host = address.host == "localhost" ? "127.0.0.1" : address.host;
-  if (::inet_pton(AF_INET, host.c_str(), &result.sin_addr) != 1) {
+  addrinfo hints{};
+  hints.ai_family = AF_UNSPEC;
+  hints.ai_socktype = SOCK_STREAM;
+  addrinfo* found = nullptr;
+  const int status = ::getaddrinfo(host.c_str(), nullptr, &hints, &found);
+  if (status != 0 || found == nullptr) {
+    const std::string reason = status == EAI_SYSTEM ? errno_text(errno) : ::gai_strerror(status);
+    if (found != nullptr) ::freeaddrinfo(found);
     return Error(ErrorCode::invalid_argument,
-                 concat("host '", address.host, "' is neither numeric IPv4 nor localhost"));
+                 concat("host '", address.host, "' does not resolve: ", reason));
+  }
+  // The first answer, for listen and connect alike, so both ends agree on the family.
+  SocketAddress result;
+  QUIRE_ASSERT(found->ai_addrlen <= sizeof result.storage);
+  std::memcpy(&result.storage, found->ai_addr, found->ai_addrlen);
+  result.length = static_cast<socklen_t>(found->ai_addrlen);
+  ::freeaddrinfo(found);
+  if (result.storage.ss_family == AF_INET6) {
+    reinterpret_cast<sockaddr_in6&>(result.storage).sin6_port = htons(address.port);
+  } else {
+    QUIRE_ASSERT(result.storage.ss_family == AF_INET);
+    reinterpret_cast<sockaddr_in&>(result.storage).sin_port = htons(address.port);
   }
   return result;
 }
@@ -102,7 +135,7 @@ Status TcpConnection::finish_connect(Instant deadline) {
       error_number = errno;
     }
     if (error_number != 0) return connect_error(error_number, peer_);
-    sockaddr_in peer_address{};
+    sockaddr_storage peer_address{};
     socklen_t peer_length = sizeof peer_address;
     if (::getpeername(fd_.get(), reinterpret_cast<sockaddr*>(&peer_address), &peer_length) == 0) {
       return ok_status();
@@ -330,7 +363,7 @@ Result<std::unique_ptr<Connection>> TcpListener::accept() {
 Result<std::unique_ptr<TcpConnection>> TcpListener::accept_tcp() {
   for (;;) {
     if (closed_) return Error(ErrorCode::closed, concat("listener on port ", port_, " closed"));
-    sockaddr_in peer{};
+    sockaddr_storage peer{};
     socklen_t length = sizeof peer;
     UniqueFd fd(::accept4(fd_.get(), reinterpret_cast<sockaddr*>(&peer), &length,
                           SOCK_NONBLOCK | SOCK_CLOEXEC));
@@ -373,15 +406,15 @@ Result<std::unique_ptr<Listener>> RealNetwork::listen(const Address& address) {
 }
 
 Result<std::unique_ptr<TcpListener>> RealNetwork::listen_tcp(const Address& address) {
-  QUIRE_TRY_ASSIGN(sockaddr_in local, resolve_ipv4(address));
-  UniqueFd fd(::socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
+  QUIRE_TRY_ASSIGN(const SocketAddress local, resolve(address));
+  UniqueFd fd(::socket(local.storage.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
   if (!fd.valid()) return Error(ErrorCode::io_error, concat("socket: ", errno_text(errno)));
   const int on = 1;
   // A restarted node must get its port back while old connections sit in TIME_WAIT.
   if (::setsockopt(fd.get(), SOL_SOCKET, SO_REUSEADDR, &on, sizeof on) < 0) {
     return Error(ErrorCode::io_error, concat("SO_REUSEADDR: ", errno_text(errno)));
   }
-  if (::bind(fd.get(), reinterpret_cast<const sockaddr*>(&local), sizeof local) < 0) {
+  if (::bind(fd.get(), local.as_sockaddr(), local.length) < 0) {
     const int error_number = errno;
     const std::string message =
         concat("bind ", address.to_string(), ": ", errno_text(error_number));
@@ -394,23 +427,22 @@ Result<std::unique_ptr<TcpListener>> RealNetwork::listen_tcp(const Address& addr
     return Error(error_number == EADDRINUSE ? ErrorCode::already_exists : ErrorCode::io_error,
                  concat("listen ", address.to_string(), ": ", errno_text(error_number)));
   }
-  sockaddr_in bound{};
+  sockaddr_storage bound{};
   socklen_t length = sizeof bound;
   if (::getsockname(fd.get(), reinterpret_cast<sockaddr*>(&bound), &length) < 0) {
     return Error(ErrorCode::io_error, concat("getsockname: ", errno_text(errno)));
   }
-  return TcpListener::adopt(runtime_, loop_, std::move(fd), ntohs(bound.sin_port),
-                            send_buffer_bytes_max_);
+  return TcpListener::adopt(runtime_, loop_, std::move(fd), port_of(bound), send_buffer_bytes_max_);
 }
 
 Result<std::unique_ptr<Connection>> RealNetwork::connect(const Address& address, Instant deadline) {
-  QUIRE_TRY_ASSIGN(sockaddr_in remote, resolve_ipv4(address));
-  UniqueFd fd(::socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
+  QUIRE_TRY_ASSIGN(const SocketAddress remote, resolve(address));
+  UniqueFd fd(::socket(remote.storage.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
   if (!fd.valid()) return Error(ErrorCode::io_error, concat("socket: ", errno_text(errno)));
   set_no_delay(fd.get());
   int status = 0;
   do {
-    status = ::connect(fd.get(), reinterpret_cast<const sockaddr*>(&remote), sizeof remote);
+    status = ::connect(fd.get(), remote.as_sockaddr(), remote.length);
   } while (status < 0 && errno == EINTR);
   if (status < 0 && errno != EINPROGRESS) return connect_error(errno, address.to_string());
   // Registered only now: an unconnected socket reports EPOLLHUP, a connecting one nothing.

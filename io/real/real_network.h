@@ -15,6 +15,7 @@
 #pragma once
 
 #include <netinet/in.h>
+#include <sys/socket.h>
 
 #include <cstdint>
 #include <memory>
@@ -143,7 +144,16 @@ class RealNetwork final : public Network {
   size_t send_buffer_bytes_max_;
 };
 
-// 127.0.0.1 for "localhost", else a numeric IPv4 address. Errors: invalid_argument.
-Result<sockaddr_in> resolve_ipv4(const Address& address);
+// A socket address of either family, as getaddrinfo gives it.
+struct SocketAddress {
+  sockaddr_storage storage{};
+  socklen_t length = 0;
+  const sockaddr* as_sockaddr() const { return reinterpret_cast<const sockaddr*>(&storage); }
+};
+
+// 127.0.0.1 for "localhost"; else numeric IPv4, IPv6 or a name, through getaddrinfo (the first
+// address it gives). A name blocks the calling thread for the resolver's answer: /etc/hosts or a
+// local resolver answers at once, a remote one may take seconds. Errors: invalid_argument.
+Result<SocketAddress> resolve(const Address& address);
 
 }  // namespace quire::io::real
