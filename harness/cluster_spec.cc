@@ -60,7 +60,7 @@ std::string ClusterSpec::describe() const {
              "ms\n", "  faults: ", faults.describe(), over_budget ? " (OVER BUDGET)" : "", "\n",
              shuffle_fibers ? "" : "  scheduler: FIFO, no shuffling\n");
   if (mix.fresh_client_per_operation) text += "  clients: a new client per operation\n";
-  if (mix.read_attempt_timeout != Duration::seconds(1)) {
+  if (mix.read_attempt_timeout != WorkloadMix{}.read_attempt_timeout) {
     text += concat("  clients: a read waits ", mix.read_attempt_timeout.ms(), "ms at one member\n");
   }
   if (write_stall_max > Duration()) {

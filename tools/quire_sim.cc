@@ -636,7 +636,7 @@ struct ShrinkCandidate {
         " key_count: ", mix.key_count, " large_value_percent: ", mix.large_value_percent,
         " think_time_max_ms: ", mix.think_time_max.ms(),
         mix.fresh_client_per_operation ? " fresh_client_per_operation: true" : "",
-        mix.read_attempt_timeout != Duration::seconds(1)
+        mix.read_attempt_timeout != harness::WorkloadMix{}.read_attempt_timeout
             ? concat(" read_attempt_timeout_ms: ", mix.read_attempt_timeout.ms())
             : std::string(),
         " }\n", "random_faults {", kinds, " over_budget: ", over_budget ? "true" : "false", " }\n",
