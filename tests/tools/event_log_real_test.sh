@@ -93,8 +93,8 @@ for id in 1 2; do
       has("event") and (.fields | type == "object")' <<< "$line" > /dev/null ||
       fail "member $id: not a JSON event line: $line"
   done < "$work/n$id.log"
-  jq -e 'select(.event == "start") | .fields.version and .fields.data_dir' "$work/n$id.log" \
-    > /dev/null || fail "member $id's start line lacks version or data_dir"
+  [ "$(jq -r 'select(.event == "start") | "\(.fields.version != null) \(.fields.data_dir)"' \
+    "$work/n$id.log")" = "true $work/n$id" ] || fail "member $id's start line lacks version or data_dir"
 done
 grep -Eq '^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:]{8}\.[0-9]{3}Z info member=3 event=start ' \
   "$work/n3.log" || fail "member 3's text start line is not 'TIME info member=3 event=start'"
