@@ -120,8 +120,10 @@ core::Input fetch_halog_from(Transport& transport, io::Runtime& runtime, NodeId 
 
 core::Input rebuild_from(Transport& transport, io::Runtime& runtime, store::Journal& journal,
                          io::Mutex& journal_mutex, NodeId peer, uint64_t chunk_bytes,
-                         Duration timeout) {
+                         Duration timeout, DriverStats& stats) {
   runtime.trace(concat("rebuild from ", peer, " starts"));
+  stats.rebuild_bytes_installed = 0;
+  stats.rebuild_bytes_total = 0;
   std::optional<store::RootBlock> root;
   uint64_t offset = store::format::data_region_begin_offset;
   auto give_up = [&](const std::string& why) -> core::Input {
@@ -159,6 +161,7 @@ core::Input rebuild_from(Transport& transport, io::Runtime& runtime, store::Jour
       }
       if (!begun.ok()) return give_up(begun.error().to_string());
       root = *decoded;
+      stats.rebuild_bytes_total = root->end_offset - store::format::data_region_begin_offset;
     }
     if (answer.offset() != offset) return give_up("a chunk out of order");
     if (!answer.data().empty()) {
@@ -169,6 +172,7 @@ core::Input rebuild_from(Transport& transport, io::Runtime& runtime, store::Jour
       }
       if (!installed.ok()) return give_up(installed.error().to_string());
       offset += answer.data().size();
+      stats.rebuild_bytes_installed += answer.data().size();
     }
     if (offset >= root->end_offset) break;
     if (answer.data().empty()) return give_up("an empty chunk before the end");

@@ -6,6 +6,7 @@
 #pragma once
 
 #include "engine/core/input.h"
+#include "engine/driver_stats.h"
 #include "engine/transport.h"
 #include "io/runtime.h"
 #include "io/sync.h"
@@ -19,10 +20,11 @@ core::Input fetch_halog_from(Transport& transport, io::Runtime& runtime, NodeId 
                              CommitCounter counter, Instant deadline);
 
 // Replaces this member's journal by `peer`'s committed prefix → RebuildDone or RebuildFailed.
-// Takes `journal_mutex` around each journal call. Suspends.
+// Takes `journal_mutex` around each journal call. Counts its progress into `stats`
+// (rebuild_bytes_installed of rebuild_bytes_total). Suspends.
 core::Input rebuild_from(Transport& transport, io::Runtime& runtime, store::Journal& journal,
                          io::Mutex& journal_mutex, NodeId peer, uint64_t chunk_bytes,
-                         Duration timeout);
+                         Duration timeout, DriverStats& stats);
 
 // The longest byte range a member serves as one record: above the largest record (values up to
 // JournalOptions::value_size_bytes_max, 16 MiB by default) and the scrubber's repair spans.

@@ -70,6 +70,15 @@ struct DriverStats {
   // Elections this member started (it became a candidate) and won (it became the leader).
   uint64_t elections_started = 0;
   uint64_t elections_won = 0;
+  // The rebuild under way (or the last one): bytes of the peer's committed prefix installed so
+  // far, of its bytes_total. Reset when a rebuild starts; the daemon logs its progress.
+  uint64_t rebuild_bytes_installed = 0;
+  uint64_t rebuild_bytes_total = 0;
+  // HALog purges this member executed, and the commit counter the last one purged through.
+  uint64_t halog_purges = 0;
+  uint64_t halogs_purged_through = 0;
+  // Journal writes that found the disk full (no_space), fatal or not.
+  uint64_t disk_full_errors = 0;
 };
 
 }  // namespace quire::engine

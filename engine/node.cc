@@ -209,6 +209,18 @@ Status Node::run() {
   return outcome;
 }
 
+Result<store::CommittedDigest> Node::committed_digest() {
+  if (journal_ == nullptr) return Error(ErrorCode::unavailable, "the journal is not open yet");
+  const uint64_t installs_before = journal_->installs_finished();
+  const auto unsettled = [&] {
+    return journal_->installing() || journal_->installs_finished() != installs_before;
+  };
+  if (unsettled()) return Error(ErrorCode::unavailable, "a rebuild is replacing the journal");
+  QUIRE_TRY_ASSIGN(const store::CommittedDigest digest, store::digest_committed_bytes(*journal_));
+  if (unsettled()) return Error(ErrorCode::unavailable, "a rebuild replaced the journal meanwhile");
+  return digest;
+}
+
 void Node::stop() {
   stop_requested_ = true;
   if (driver_ != nullptr) driver_->stop();

@@ -12,6 +12,7 @@
 #include "engine/scrubber.h"
 #include "engine/transport.h"
 #include "io/runtime.h"
+#include "store/committed_digest.h"
 #include "store/journal.h"
 #include "store/quorum_state.h"
 
@@ -34,6 +35,12 @@ class Node {
   const store::Journal* journal() const { return journal_.get(); }
   const Transport* transport() const { return transport_.get(); }
   const Scrubber* scrubber() const { return scrubber_.get(); }
+
+  // The digest of the committed bytes (store/committed_digest.h), read from the disk now: equal
+  // digests at one commit point mean equal committed state. Reads the whole committed journal.
+  // Suspends. Errors: unavailable (the journal is not open yet, or a rebuild replaced its bytes
+  // during the read: ask again); those of reading the journal.
+  Result<store::CommittedDigest> committed_digest();
 
  private:
   Result<core::RecoveredState> recover();

@@ -66,6 +66,7 @@ void ReplicaDriver::stop() {
 }
 
 void ReplicaDriver::fail(const Error& error) {
+  count_disk_full(error.code());
   if (!fatal_) {
     runtime_.trace(concat("node stops: ", error.to_string()));
     fatal_ = error;
@@ -219,10 +220,15 @@ void ReplicaDriver::count_effect(const core::Effect& effect) {
   }
 }
 
+void ReplicaDriver::count_disk_full(ErrorCode code) {
+  if (code == ErrorCode::no_space) stats_.disk_full_errors++;
+}
+
 void ReplicaDriver::count_replay_failure(const Status& replayed) {
   QUIRE_ASSERT(!replayed.ok());
   // Damage in the peer's HALog, as against this member's disk failing (no_space, io_error).
   const ErrorCode code = replayed.code();
+  count_disk_full(code);
   if (code == ErrorCode::checksum_mismatch || code == ErrorCode::corruption) {
     stats_.halog_checksum_failures++;
   }
@@ -253,6 +259,7 @@ void ReplicaDriver::execute(const core::Effect& effect) {
                    runtime_.trace(concat("lay down of block ", block.sequence, " of ",
                                          block.counter, " failed: ", laid.error().to_string()));
                    if (journal_.failed()) return fail(laid.error());
+                   count_disk_full(laid.code());
                    const Status dropped = journal_.rollback();
                    if (!dropped.ok()) return fail(dropped.error());
                    completions_.push_back(core::LayDownFailed{block.counter});
@@ -308,7 +315,11 @@ void ReplicaDriver::execute(const core::Effect& effect) {
                    io::MutexLock lock(journal_mutex_);
                    const CommitCounter through = std::min(purge.through, journal_.commit_counter());
                    const Status purged = journal_.purge_halogs_through(through);
-                   if (!purged.ok() && journal_.failed()) fail(purged.error());
+                   if (!purged.ok() && journal_.failed()) return fail(purged.error());
+                   if (purged.ok()) {
+                     stats_.halog_purges++;
+                     stats_.halogs_purged_through = through.value();
+                   }
                  },
                  [&](const core::AcknowledgeWriteSet& acknowledge) {
                    if (listener_ != nullptr) listener_->on_acknowledged(acknowledge.counter);
@@ -371,7 +382,7 @@ void ReplicaDriver::fetch_halog(NodeId peer, CommitCounter counter) {
 void ReplicaDriver::rebuild(NodeId peer) {
   auto body = [this, peer] {
     core::Input outcome = rebuild_from(transport_, runtime_, journal_, journal_mutex_, peer,
-                                       config_.prefix_chunk_bytes, config_.fetch_timeout);
+                                       config_.prefix_chunk_bytes, config_.fetch_timeout, stats_);
     // This member holds a history again: the journal-lost marker goes before the core hears it
     // (the unlink is durable), so the member votes only once the marker is gone.
     if (std::holds_alternative<core::RebuildDone>(outcome)) {

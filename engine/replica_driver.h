@@ -58,6 +58,7 @@ class ReplicaDriver {
   void count_effect(const core::Effect& effect);
   // A replay of a peer's HALog failed with `replayed`.
   void count_replay_failure(const Status& replayed);
+  void count_disk_full(ErrorCode code);
   void seal(Term term);
   void repropose(Term term, const store::RootBlock& prepared);
   void fetch_halog(NodeId peer, CommitCounter counter);

@@ -118,6 +118,11 @@ void Transport::accept_loop() {
   }
 }
 
+void Transport::count_rejection(std::string why) {
+  stats_.frames_rejected++;
+  stats_.last_rejection = std::move(why);
+}
+
 Status Transport::refuse(io::Connection& connection, const std::string& reason) {
   stats_.handshakes_refused++;
   stats_.last_refusal = reason;
@@ -137,14 +142,14 @@ void Transport::serve_connection(io::Connection& connection) {
     // Garbled in flight (it fails its checksum) or never sent: no refusal, which a client takes
     // as the group's final word (a wrong group or token). Closed, the connection is one failed
     // attempt: the client tries again or asks another member (fuzz seed 17, docs/harness.md).
-    stats_.frames_rejected++;
+    count_rejection(concat("no readable hello: ", hello_frame.error().to_string()));
     runtime_.trace(concat("transport closes a connection without a readable hello: ",
                           hello_frame.error().to_string()));
     connection.close();
     return;
   }
   if (!hello_frame->has_hello()) {
-    stats_.frames_rejected++;
+    count_rejection("expected a hello");
     (void)refuse(connection, "expected a hello");
     return;
   }
@@ -196,14 +201,16 @@ void Transport::serve_member(io::Connection& connection, NodeId peer) {
   while (!stopping_) {
     auto frame = receive_frame(connection, Instant::max());
     if (!frame.ok()) {
-      if (frame.code() != ErrorCode::closed) stats_.frames_rejected++;
+      if (frame.code() != ErrorCode::closed) {
+        count_rejection(concat("from member ", peer, ": ", frame.error().to_string()));
+      }
       return;
     }
     stats_.frames_received++;
     if (frame->has_peer()) {
       auto envelope = decode_envelope(frame->peer());
       if (!envelope.ok() || envelope->from != peer || envelope->to != self_) {
-        stats_.frames_rejected++;
+        count_rejection(concat("a bad message from member ", peer));
         runtime_.trace(concat("transport drops a bad message from ", peer));
         return;
       }
@@ -213,7 +220,7 @@ void Transport::serve_member(io::Connection& connection, NodeId peer) {
       *response.mutable_bulk_response() = handlers_.on_bulk_request(peer, frame->bulk_request());
       if (!send_frame(connection, response).ok()) return;
     } else {
-      stats_.frames_rejected++;
+      count_rejection(concat("a frame of no known kind from member ", peer));
       return;
     }
   }
@@ -223,11 +230,13 @@ void Transport::serve_client(io::Connection& connection) {
   while (!stopping_) {
     auto frame = receive_frame(connection, Instant::max());
     if (!frame.ok()) {
-      if (frame.code() != ErrorCode::closed) stats_.frames_rejected++;
+      if (frame.code() != ErrorCode::closed) {
+        count_rejection(concat("from a client: ", frame.error().to_string()));
+      }
       return;
     }
     if (!frame->has_client_request()) {
-      stats_.frames_rejected++;
+      count_rejection("a client frame that is no request");
       return;
     }
     wire::Frame response;

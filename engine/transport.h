@@ -54,6 +54,7 @@ struct TransportStats {
   uint64_t frames_rejected = 0;     // Bad checksum or bad contents: the connection closed.
   uint64_t handshakes_refused = 0;  // Wrong group, token or member, both directions.
   std::string last_refusal;
+  std::string last_rejection;  // Why the last frame was rejected (for the daemon's log).
 };
 
 class Transport {
@@ -98,6 +99,8 @@ class Transport {
   // Connects to `member` and completes the handshake. Suspends.
   Result<std::unique_ptr<io::Connection>> dial(NodeId member, Instant deadline);
   Status refuse(io::Connection& connection, const std::string& reason);
+  // A frame that breaks the protocol: counted, and why, for the daemon's log.
+  void count_rejection(std::string why);
   void spawn_tracked(std::string name, std::function<void()> body);
 
   io::Runtime& runtime_;

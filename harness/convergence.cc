@@ -1,24 +1,10 @@
 #include "harness/convergence.h"
 
-#include "io/base/checksum.h"
 #include "io/base/text.h"
+#include "store/committed_digest.h"
 
 namespace quire::harness {
 namespace {
-
-// XXH3 of the committed data region, read in chunks to bound memory.
-Result<uint64_t> data_region_hash(store::Journal& journal) {
-  constexpr uint64_t chunk_bytes = 4u << 20;
-  Checksummer checksummer;
-  const uint64_t end = journal.root().end_offset;
-  for (uint64_t offset = store::format::data_region_begin_offset; offset < end;) {
-    const uint64_t length = std::min(chunk_bytes, end - offset);
-    QUIRE_TRY_ASSIGN(Bytes bytes, journal.read_raw(offset, length));
-    checksummer.update(bytes);
-    offset += length;
-  }
-  return checksummer.digest();
-}
 
 // The first offset where two journals' committed bytes differ, and whether each side's block
 // there still verifies (rot that the scrubber missed, or bytes that were never the same).
@@ -51,21 +37,22 @@ Findings check_convergence(std::map<NodeId, std::unique_ptr<JournalCopy>>& journ
   uint64_t reference_hash = 0;
   for (auto& [member, copy] : journals) {
     store::Journal& journal = copy->journal();
-    auto hash = data_region_hash(journal);
-    if (!hash.ok()) {
-      report(concat("n", member, " cannot read its committed bytes: ", hash.error().to_string()));
+    auto digest = store::digest_committed_bytes(journal);
+    if (!digest.ok()) {
+      report(concat("n", member, " cannot read its committed bytes: ", digest.error().to_string()));
       continue;
     }
+    const uint64_t hash = digest->bytes_hash;
     if (!reference) {
       reference = member;
-      reference_hash = *hash;
+      reference_hash = hash;
       continue;
     }
     store::Journal& first = journals.at(*reference)->journal();
     if (journal.commit_counter() != first.commit_counter()) {
       report(concat("n", member, " ends at commit point ", journal.commit_counter(), ", n",
                     *reference, " at ", first.commit_counter()));
-    } else if (*hash != reference_hash || journal.root().end_offset != first.root().end_offset) {
+    } else if (hash != reference_hash || journal.root().end_offset != first.root().end_offset) {
       report(concat("n", member, " and n", *reference, " hold different bytes at commit point ",
                     journal.commit_counter(), ": ", first_difference(journal, first)));
     } else if (!journal.root().same_write_set(first.root())) {

@@ -265,8 +265,27 @@ HttpResponse answer_member_request(const engine::Node& node, NodeId self,
     response.body = metrics_text(collect_member_report(node, self, data_directory));
   } else {
     response.status = request.path == "/status" ? 400 : 404;
-    response.body = "endpoints: /status, /status?HA, /health, /metrics\n";
+    response.body = "endpoints: /status, /status?HA, /status?digest, /health, /metrics\n";
   }
+  return response;
+}
+
+HttpResponse answer_digest_request(engine::Node& node, NodeId self) {
+  HttpResponse response;
+  auto digest = node.committed_digest();
+  if (!digest.ok()) {
+    response.status = 503;
+    response.body = concat("no digest now: ", digest.error().to_string(), "\n");
+    return response;
+  }
+  char hash[19];
+  std::snprintf(hash, sizeof hash, "0x%016" PRIx64, digest->bytes_hash);
+  nlohmann::json body = {{"member", self.value()},
+                         {"commit_counter", digest->commit_counter.value()},
+                         {"end_offset", digest->end_offset},
+                         {"digest", hash}};
+  response.content_type = "application/json";
+  response.body = body.dump() + "\n";
   return response;
 }
 

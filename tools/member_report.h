@@ -52,4 +52,9 @@ std::string metrics_text(const MemberReport& report);
 HttpResponse answer_member_request(const engine::Node& node, NodeId self,
                                    const std::string& data_directory, const HttpRequest& request);
 
+// /status?digest: the member's committed digest (engine::Node::committed_digest) as JSON, or 503
+// with the reason while it has none. Reads the whole committed journal: it is for audits and
+// tests, not for a scraper's every interval. Suspends.
+HttpResponse answer_digest_request(engine::Node& node, NodeId self);
+
 }  // namespace quire::tools

@@ -38,7 +38,9 @@
 #include "io/real/real_runtime.h"
 #include "io/sync.h"
 #include "store/format.h"
+#include "tools/event_log.h"
 #include "tools/http_server.h"
+#include "tools/member_events.h"
 #include "tools/member_report.h"
 #include "tools/quired_settings.h"
 
@@ -90,12 +92,13 @@ Result<int> claim_data_directory(const std::string& directory) {
 class StopSignals final : public io::real::EventSource {
  public:
   // REQUIRES: SIGINT and SIGTERM are blocked in every thread (block_stop_signals()).
-  static Result<std::unique_ptr<StopSignals>> watch(io::real::EventLoop& loop,
+  static Result<std::unique_ptr<StopSignals>> watch(io::real::EventLoop& loop, tools::EventLog& log,
                                                     std::function<void()> on_first) {
     sigset_t signals = stop_signal_set();
     const int fd = signalfd(-1, &signals, SFD_NONBLOCK | SFD_CLOEXEC);
     if (fd < 0) return Error(ErrorCode::io_error, errno_message("signalfd"));
-    auto watcher = std::unique_ptr<StopSignals>(new StopSignals(loop, fd, std::move(on_first)));
+    auto watcher =
+        std::unique_ptr<StopSignals>(new StopSignals(loop, log, fd, std::move(on_first)));
     if (Status watched = loop.watch(fd, EPOLLIN, watcher.get()); !watched.ok()) {
       watcher->watching_ = false;
       return std::move(watched).error();
@@ -117,7 +120,9 @@ class StopSignals final : public io::real::EventSource {
       if (received_count_ == 1) {
         on_first_();
       } else {
-        std::fprintf(stderr, "quired: second %s: exiting at once\n", strsignal(last_signal_));
+        log_.log(tools::LogLevel::warn, "stop",
+                 {{"clean", false},
+                  {"reason", concat("second ", strsignal(last_signal_), ": exiting at once")}});
         std::_Exit(exit_failed);
       }
     }
@@ -133,10 +138,12 @@ class StopSignals final : public io::real::EventSource {
   }
 
  private:
-  StopSignals(io::real::EventLoop& loop, int fd, std::function<void()> on_first)
-      : loop_(loop), fd_(fd), on_first_(std::move(on_first)) {}
+  StopSignals(io::real::EventLoop& loop, tools::EventLog& log, int fd,
+              std::function<void()> on_first)
+      : loop_(loop), log_(log), fd_(fd), on_first_(std::move(on_first)) {}
 
   io::real::EventLoop& loop_;
+  tools::EventLog& log_;
   int fd_;
   std::function<void()> on_first_;
   bool watching_ = true;
@@ -157,81 +164,22 @@ Status block_stop_signals() {
   return ok_status();
 }
 
-// What the daemon has logged of the node's counters so far.
-struct Reported {
-  uint64_t handshakes_refused = 0;
-  uint64_t scrub_passes = 0;
-  uint64_t scrub_repairs = 0;
-  uint64_t scrub_unrepairable = 0;
-  uint64_t read_repairs = 0;
-};
-
-// One look at the node's counters: a line for what changed since `reported`.
-void report_changes(const engine::Node& node, NodeId self, Reported& reported) {
-  const auto count = [](uint64_t value) { return static_cast<unsigned long long>(value); };
-  if (const engine::Transport* transport = node.transport(); transport != nullptr) {
-    const engine::TransportStats& stats = transport->stats();
-    if (stats.handshakes_refused != reported.handshakes_refused) {
-      std::fprintf(stderr, "quired: member %u: %llu handshake(s) refused; last: %s\n", self.value(),
-                   count(stats.handshakes_refused - reported.handshakes_refused),
-                   stats.last_refusal.c_str());
-      reported.handshakes_refused = stats.handshakes_refused;
-    }
-  }
-  if (const engine::Scrubber* scrubber = node.scrubber(); scrubber != nullptr) {
-    const engine::ScrubStats& stats = scrubber->stats();
-    if (stats.blocks_repaired != reported.scrub_repairs ||
-        stats.blocks_unrepairable != reported.scrub_unrepairable) {
-      std::fprintf(stderr,
-                   "quired: member %u: scrub repaired %llu damaged block run(s) from peers "
-                   "(%llu in all), %llu found with no good copy (%llu in all)\n",
-                   self.value(), count(stats.blocks_repaired - reported.scrub_repairs),
-                   count(stats.blocks_repaired),
-                   count(stats.blocks_unrepairable - reported.scrub_unrepairable),
-                   count(stats.blocks_unrepairable));
-      reported.scrub_repairs = stats.blocks_repaired;
-      reported.scrub_unrepairable = stats.blocks_unrepairable;
-    }
-    if (stats.passes_completed != reported.scrub_passes) {
-      const Duration took = stats.last_pass_completed - stats.last_complete_pass_started;
-      const uint64_t bytes = node.journal() != nullptr ? node.journal()->root().end_offset : 0;
-      std::fprintf(stderr,
-                   "quired: member %u: scrub pass %llu verified the committed journal (%llu "
-                   "MiB) in %.1f s\n",
-                   self.value(), count(stats.passes_completed), count(bytes >> 20),
-                   static_cast<double>(took.ms()) / 1000.0);
-      reported.scrub_passes = stats.passes_completed;
-    }
-  }
-  if (const engine::ClientService* clients = node.clients(); clients != nullptr) {
-    if (clients->read_repairs() != reported.read_repairs) {
-      std::fprintf(stderr, "quired: member %u: read repair mended %llu record(s) (%llu in all)\n",
-                   self.value(), count(clients->read_repairs() - reported.read_repairs),
-                   count(clients->read_repairs()));
-      reported.read_repairs = clients->read_repairs();
-    }
-  }
-}
-
-// Logs what an operator must see, at most once a second each, until `node_ended`: handshakes
-// refused either way (a foreign group, a wrong token, a member list that differs), scrub passes
-// and the damage they mended, read repairs. A flood of refusals is one line a second. Suspends.
-void report_events(io::Runtime& runtime, const engine::Node& node, NodeId self,
+// Logs what changes in the member, looking every 100 ms, until `node_ended`
+// (tools/member_events.h). A flood of refusals is rate-limited by the log. Suspends.
+void report_events(io::Runtime& runtime, const engine::Node& node, tools::EventLog& log,
                    const bool& node_ended) {
-  Reported reported;
-  Instant next_check = runtime.now();
+  tools::MemberEvents events(log);
   while (!node_ended) {
     runtime.sleep_for(Duration::milliseconds(100));
-    if (runtime.now() < next_check) continue;
-    next_check = runtime.now() + Duration::seconds(1);
-    report_changes(node, self, reported);
+    events.observe(tools::snapshot_member(node), (runtime.now() - Instant()).ms());
   }
 }
 
 // Runs the node on the runtime until a stop signal or a fatal error. The main fiber owns the
 // node and waits; the node runs in a fiber of its own so that main can hear the signal.
 Status run_node(io::real::RealRuntime& runtime, const engine::NodeConfig& config,
-                const std::optional<io::Address>& http, const std::string& data_directory) {
+                const std::optional<io::Address>& http, const std::string& data_directory,
+                tools::EventLog& log) {
   Status outcome = ok_status();
   const int main_result = runtime.run_main([&] {
     engine::Node node(runtime, config);
@@ -240,6 +188,9 @@ Status run_node(io::real::RealRuntime& runtime, const engine::NodeConfig& config
     if (http) {
       auto served =
           tools::HttpServer::start(runtime, *http, [&](const tools::HttpRequest& request) {
+            if (request.path == "/status" && request.query == "digest") {
+              return tools::answer_digest_request(node, config.self);
+            }
             return tools::answer_member_request(node, config.self, data_directory, request);
           });
       if (!served.ok()) {
@@ -250,7 +201,7 @@ Status run_node(io::real::RealRuntime& runtime, const engine::NodeConfig& config
     }
     io::Event wake(runtime);
     bool stop_requested = false;
-    auto signals = StopSignals::watch(runtime.loop(), [&] {
+    auto signals = StopSignals::watch(runtime.loop(), log, [&] {
       stop_requested = true;
       wake.set();
     });
@@ -267,7 +218,7 @@ Status run_node(io::real::RealRuntime& runtime, const engine::NodeConfig& config
     });
     io::Event watcher_done(runtime);
     runtime.spawn("events", [&] {
-      report_events(runtime, node, config.self, node_ended);
+      report_events(runtime, node, log, node_ended);
       watcher_done.set();
     });
     bool stop_sent = false;
@@ -275,8 +226,8 @@ Status run_node(io::real::RealRuntime& runtime, const engine::NodeConfig& config
       wake.wait();
       wake.reset();
       if (stop_requested && !stop_sent) {
-        std::fprintf(stderr, "quired: member %u: %s, stopping\n", config.self.value(),
-                     strsignal((*signals)->last_signal()));
+        log.log(tools::LogLevel::info, "stop_requested",
+                {{"signal", std::string(strsignal((*signals)->last_signal()))}});
         node.stop();
         stop_sent = true;
       }
@@ -288,6 +239,32 @@ Status run_node(io::real::RealRuntime& runtime, const engine::NodeConfig& config
     return Error(ErrorCode::io_error, "the event loop ended before the node stopped");
   }
   return outcome;
+}
+
+Result<tools::EventLogOptions> event_log_options(const tools::DaemonSettings& settings) {
+  tools::EventLogOptions options;
+  auto level = tools::parse_log_level(settings.log_level);
+  if (!level.ok())
+    return Error(ErrorCode::invalid_argument, concat("--log-level: ", level.error().message()));
+  auto format = tools::parse_log_format(settings.log_format);
+  if (!format.ok())
+    return Error(ErrorCode::invalid_argument, concat("--log-format: ", format.error().message()));
+  options.level_min = *level;
+  options.format = *format;
+  return options;
+}
+
+// The member stops on `error`: a full disk and a failed sync get an event of their own, which
+// an operator alerts on, before the stop line. Returns the exit code.
+int log_stop(tools::EventLog& log, const Error& error) {
+  if (error.code() == ErrorCode::no_space) {
+    log.log(tools::LogLevel::error, "disk_full", {{"reason", error.to_string()}});
+  } else if (error.code() == ErrorCode::io_error &&
+             error.message().find("sync") != std::string::npos) {
+    log.log(tools::LogLevel::error, "sync_failed", {{"reason", error.to_string()}});
+  }
+  log.log(tools::LogLevel::error, "stop", {{"clean", false}, {"reason", error.to_string()}});
+  return exit_failed;
 }
 
 int usage_failure(const Error& error) {
@@ -320,38 +297,38 @@ int run(int argc, char** argv) {
   const tools::DaemonSettings& settings = invocation->settings;
   auto config = settings.node_config();
   QUIRE_ASSERT(config.ok());  // parse_invocation checked it.
+  auto log_options = event_log_options(settings);
+  QUIRE_ASSERT(log_options.ok());  // parse_invocation checked the level and the format.
+  tools::EventLog log(settings.member_id, *log_options, tools::EventLog::stderr_sink(),
+                      tools::EventLog::wall_clock());
   // Everything above only read settings; from here on the daemon touches the machine.
   if (Status blocked = block_stop_signals(); !blocked.ok()) {
-    std::fprintf(stderr, "quired: %s\n", blocked.error().to_string().c_str());
-    return exit_failed;
+    return log_stop(log, blocked.error());
   }
   auto lock = claim_data_directory(settings.data_directory);
-  if (!lock.ok()) {
-    std::fprintf(stderr, "quired: %s\n", lock.error().message().c_str());
-    return exit_failed;
-  }
+  if (!lock.ok()) return log_stop(log, lock.error());
   io::real::RealRuntimeOptions options;
   options.name = concat("n", settings.member_id);
   options.data_directory = settings.data_directory;
   options.trace = settings.trace;
   auto runtime = io::real::RealRuntime::create(options);
-  if (!runtime.ok()) {
-    std::fprintf(stderr, "quired: %s\n", runtime.error().to_string().c_str());
-    return exit_failed;
-  }
+  if (!runtime.ok()) return log_stop(log, runtime.error());
   const std::optional<io::Address>& http = settings.http_listen;
   const engine::MemberAddress* self = config->member(config->self);
-  std::fprintf(stderr, "quired: member %u of group '%s' on %s, data in %s (disk: %s%s%s)\n",
-               settings.member_id, config->group.name.c_str(), self->address.to_string().c_str(),
-               settings.data_directory.c_str(), (*runtime)->disk_backend_name(),
-               http ? ", http: " : "", http ? http->to_string().c_str() : "");
-  const Status outcome = run_node(**runtime, *config, http, settings.data_directory);
-  if (!outcome.ok()) {
-    std::fprintf(stderr, "quired: member %u stopped on an error: %s\n", settings.member_id,
-                 outcome.error().to_string().c_str());
-    return exit_failed;
-  }
-  std::fprintf(stderr, "quired: member %u stopped\n", settings.member_id);
+  log.log(tools::LogLevel::info, "start",
+          {{"group", config->group.name},
+           {"address", self->address.to_string()},
+           {"data_dir", settings.data_directory},
+           {"disk", std::string((*runtime)->disk_backend_name())},
+           {"http", http ? http->to_string() : std::string("none")},
+           {"members", static_cast<uint64_t>(config->members.size())},
+           {"tick_ms", settings.tick_ms},
+           {"version", std::string(QUIRE_VERSION)},
+           {"git_commit", std::string(QUIRE_GIT_COMMIT)},
+           {"format_version", static_cast<uint64_t>(store::format::version)}});
+  const Status outcome = run_node(**runtime, *config, http, settings.data_directory, log);
+  if (!outcome.ok()) return log_stop(log, outcome.error());
+  log.log(tools::LogLevel::info, "stop", {{"clean", true}, {"reason", std::string("stopped")}});
   return exit_stopped;
 }
 

@@ -31,7 +31,7 @@ struct DaemonSettings {
   uint64_t halog_retention_count_max = 0;
   uint64_t scrub_pass_seconds = 600;
   uint64_t scrub_mib_per_second = 8;
-  // Reserved for quired's event log: validated here, used there.
+  // The event log's (tools/event_log.h): validated here, parsed again by quired.
   std::string log_level = "info";   // trace, debug, info, warn or error.
   std::string log_format = "text";  // text or json.
   bool trace = false;

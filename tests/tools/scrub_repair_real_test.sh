@@ -79,6 +79,6 @@ done
 [ "$mended" -eq 16 ] || fail "only $mended of 16 flipped bytes mended within $bound s"
 echo "all 16 flipped bytes mended in $((SECONDS - start)) s (bound $bound s)"
 sleep 1.2  # The daemon logs its counters once a second.
-grep -q "scrub repaired" "$work/n$follower.log" || fail "member $follower's log says nothing"
-grep "scrub pass" "$work/n$follower.log" | tail -1
+grep -q "event=scrub_repaired" "$work/n$follower.log" || fail "member $follower's log says nothing"
+grep "event=scrub_pass" "$work/n$follower.log" | tail -1
 "${cli[@]}" status | grep -q "scrub repairs" || fail "quire status does not count the repairs"
