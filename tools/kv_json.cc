@@ -374,25 +374,27 @@ HttpResponse not_now(std::string_view outcome, std::string_view message) {
 }  // namespace
 
 std::variant<KvCall, HttpResponse> parse_kv_request(const HttpRequest& request) {
-  Result<KvCall> call = Error(ErrorCode::invalid_argument, "");
+  const auto call_or_400 = [](Result<KvCall> call) -> std::variant<KvCall, HttpResponse> {
+    if (!call.ok()) return bad_request(call.error().message());
+    return std::move(*call);
+  };
   if (request.path.starts_with(kv_prefix)) {
     if (request.method != "GET" && request.method != "PUT" && request.method != "DELETE") {
       return method_not_allowed(request.method, "GET, PUT, DELETE");
     }
-    call = parse_key_request(request);
-  } else if (request.path == "/v1/txn") {
-    if (request.method != "POST") return method_not_allowed(request.method, "POST");
-    call = parse_txn_request(request);
-  } else if (request.path == "/v1/scan") {
-    if (request.method != "GET") return method_not_allowed(request.method, "GET");
-    call = parse_scan_request(request);
-  } else {
-    return kv_refusal(404, "invalid",
-                      concat("no endpoint ", request.path,
-                             "; the API's endpoints: /v1/kv/{key}, /v1/txn, /v1/scan"));
+    return call_or_400(parse_key_request(request));
   }
-  if (!call.ok()) return bad_request(call.error().message());
-  return std::move(*call);
+  if (request.path == "/v1/txn") {
+    if (request.method != "POST") return method_not_allowed(request.method, "POST");
+    return call_or_400(parse_txn_request(request));
+  }
+  if (request.path == "/v1/scan") {
+    if (request.method != "GET") return method_not_allowed(request.method, "GET");
+    return call_or_400(parse_scan_request(request));
+  }
+  return kv_refusal(404, "invalid",
+                    concat("no endpoint ", request.path,
+                           "; the API's endpoints: /v1/kv/{key}, /v1/txn, /v1/scan"));
 }
 
 Result<wire::Transaction> parse_transaction_json(std::string_view body, KvEncoding encoding) {
