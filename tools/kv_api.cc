@@ -72,12 +72,16 @@ Result<wire::ClientResponse> KvApi::send(engine::Client& client, const KvCall& c
   if (call.route == KvRoute::leader) return client.call(call.request, deadline);
   // This member's own answer, whatever it is (a historical read of a purged commit point is
   // unavailable at once): Client::call_member would ask again until the deadline. Only a
-  // connection that failed is tried again; a read changes nothing.
+  // connection that broke or timed out is tried again (a read changes nothing); not one this
+  // member refused or does not listen for (unreachable: it is starting or stopping), and not
+  // once the member stops, whose shutdown would otherwise wait for the deadline.
   for (;;) {
     auto answered = client.call_once(self_, call.request);
-    if (answered.ok() || answered.code() == ErrorCode::refused || runtime_.now() >= deadline) {
+    if (answered.ok() || answered.code() == ErrorCode::refused ||
+        answered.code() == ErrorCode::unreachable || runtime_.now() >= deadline) {
       return answered;
     }
+    if (stopping_) return Error(ErrorCode::unavailable, "this member is stopping; ask another");
     runtime_.sleep_for(Duration::milliseconds(20));
   }
 }

@@ -4,7 +4,8 @@
 # through the leader, linearizable, local and historical gets, a txn whose condition holds and one
 # whose condition fails (409), a scan with a limit, a delete (then 404), binary values, malformed
 # JSON (400 with the parser's message), oversized bodies (413), requests in flight past the bound
-# (503 busy), a write whose answer is lost (504 unknown); and after all that every member serves.
+# (503 busy), a write whose answer is lost (504 unknown); after all that every member serves; and
+# SIGTERM with a request in flight answers it 503 and exits 0 at once.
 # Each check asserts the status code and the JSON body.
 # Method: three quired on loopback (members 7960-7962, HTTP 8960-8962 when free, else ports
 # picked free), curl as the client, jq for the JSON. Every wait is bounded; every process started
@@ -201,3 +202,21 @@ for id in 1 2 3; do
     fail "member $id is not healthy at the end"
 done
 echo "afterwards: every member takes puts and gets, and is healthy"
+
+# SIGTERM with an API request in flight: the request is answered 503 and the member exits 0 at
+# once, not when the request's 10 s run out.
+victim=${followers[1]}
+curl -s -m 20 -o "$work/stopping" -w '%{http_code}' \
+  "$(url "$victim" '/v1/kv/a?consistency=local&min_commit=1000000000')" > "$work/stopping.code" &
+waiter=$!
+sleep 0.5
+kill -TERM "${pids[$((victim - 1))]}"
+started=$SECONDS
+status=0
+wait "${pids[$((victim - 1))]}" || status=$?
+[ "$status" = 0 ] || fail "member $victim exited $status after SIGTERM"
+[ $((SECONDS - started)) -le 3 ] || fail "member $victim took $((SECONDS - started)) s to stop"
+wait "$waiter" || true
+[ "$(cat "$work/stopping.code")" = 503 ] && jq -e '.outcome == "unavailable"' "$work/stopping" > /dev/null ||
+  fail "the request in flight at SIGTERM: $(cat "$work/stopping.code") $(cat "$work/stopping")"
+echo "SIGTERM with a request in flight: 503 unavailable, exit 0 within $((SECONDS - started)) s"
