@@ -20,7 +20,8 @@ if [ "${QUIRE_SANITIZE:-0}" = "1" ]; then
     engine_core_property_test engine_cluster_test engine_client_test engine_real_cluster_test \
     harness_linearizability_test harness_commit_safety_test harness_timeline_test \
     tools_bench_options_test \
-    tools_http_request_test tools_quired_settings_test tools_event_log_test quire-sim
+    tools_http_request_test tools_kv_json_test tools_quired_settings_test tools_event_log_test \
+    quire-sim
   (cd build/sanitize && ctest --output-on-failure -j "$(nproc)" --timeout 3600 -L sanitize)
   # Replay anywhere: the same seed and scenarios give the same trace hash in the RelWithDebInfo,
   # Release and Sanitize builds (CI's .ci/run has built the Release one already).

@@ -48,7 +48,62 @@ std::string_view next_line(std::string_view& text) {
   return line;
 }
 
+// Content-Length as a decimal number of at most 19 digits (no sign, no spaces inside).
+std::optional<size_t> parse_length(std::string_view text) {
+  if (text.empty() || text.size() > 19) return std::nullopt;
+  size_t length = 0;
+  for (const char digit : text) {
+    if (digit < '0' || digit > '9') return std::nullopt;
+    length = length * 10 + static_cast<size_t>(digit - '0');
+  }
+  return length;
+}
+
+// The headers after the request line: only their shape is checked, and the three that frame a
+// body (Content-Length, Transfer-Encoding, Expect). The refusal to send, if any.
+std::optional<HttpResponse> read_headers(std::string_view head, HttpRequest& request) {
+  std::optional<size_t> announced;
+  while (!head.empty()) {
+    const std::string_view line = next_line(head);
+    if (line.empty()) break;
+    const size_t colon = line.find(':');
+    if (colon == line.npos || !is_token(line.substr(0, colon))) {
+      return refusal(400, "malformed header line");
+    }
+    const std::string_view name = line.substr(0, colon);
+    const std::string_view value = trim(line.substr(colon + 1));
+    if (equals_ignoring_case(name, "Transfer-Encoding")) {
+      // A chunked body has no length to bound before reading it.
+      if (request.method == "PUT" || request.method == "POST") {
+        return refusal(411, "chunked bodies are not accepted: send Content-Length");
+      }
+      return refusal(400, concat("a request body is not accepted with ", request.method));
+    }
+    if (equals_ignoring_case(name, "Content-Length")) {
+      const std::optional<size_t> length = parse_length(value);
+      if (!length || (announced && *announced != *length)) {
+        return refusal(400, "malformed Content-Length");
+      }
+      announced = length;
+    }
+    if (equals_ignoring_case(name, "Expect")) {
+      if (!equals_ignoring_case(value, "100-continue")) {
+        return refusal(400, "Expect: only 100-continue");
+      }
+      request.expects_continue = true;
+    }
+  }
+  request.content_length = announced.value_or(0);
+  return std::nullopt;
+}
+
 }  // namespace
+
+HttpResponse method_not_allowed(std::string_view method, std::string_view allowed) {
+  HttpResponse response = refusal(405, concat("method ", method, " not allowed; only ", allowed));
+  response.headers.emplace_back("Allow", std::string(allowed));
+  return response;
+}
 
 HttpResponse refusal(int status, std::string reason) {
   HttpResponse response;
@@ -93,27 +148,19 @@ std::variant<HttpRequest, HttpResponse> parse_request_head(std::string_view head
     return refusal(400, "malformed HTTP version");
   }
   if (version != "HTTP/1.1" && version != "HTTP/1.0") return refusal(505, "HTTP/1.x only");
-  // Headers: only their shape is checked, and that no body follows (GET has none here).
-  while (!head.empty()) {
-    const std::string_view line = next_line(head);
-    if (line.empty()) break;
-    const size_t colon = line.find(':');
-    if (colon == line.npos || !is_token(line.substr(0, colon))) {
-      return refusal(400, "malformed header line");
-    }
-    const std::string_view name = line.substr(0, colon);
-    const std::string_view value = trim(line.substr(colon + 1));
-    if (equals_ignoring_case(name, "Transfer-Encoding") ||
-        (equals_ignoring_case(name, "Content-Length") && value != "0")) {
-      return refusal(400, "a request body is not accepted");
-    }
-  }
-  if (method != "GET") {
-    HttpResponse response = refusal(405, concat("method ", method, " not allowed; only GET"));
-    return response;
-  }
   HttpRequest request;
   request.method = std::string(method);
+  if (std::optional<HttpResponse> refused = read_headers(head, request)) return *refused;
+  if (method != "GET" && method != "PUT" && method != "POST" && method != "DELETE") {
+    return method_not_allowed(method, "GET, PUT, POST, DELETE");
+  }
+  if (request.content_length > 0 && (method == "GET" || method == "DELETE")) {
+    return refusal(400, concat("a request body is not accepted with ", method));
+  }
+  if (request.content_length > http_request_body_size_bytes_max) {
+    return refusal(413, concat("the request body of ", request.content_length, " bytes exceeds ",
+                               http_request_body_size_bytes_max, " bytes"));
+  }
   const size_t question = target.find('?');
   request.path = std::string(target.substr(0, question));
   if (question != target.npos) request.query = std::string(target.substr(question + 1));
@@ -130,14 +177,24 @@ std::string_view reason_phrase(int status) {
       return "Not Found";
     case 405:
       return "Method Not Allowed";
+    case 406:
+      return "Not Acceptable";
     case 408:
       return "Request Timeout";
+    case 409:
+      return "Conflict";
+    case 411:
+      return "Length Required";
+    case 413:
+      return "Content Too Large";
     case 431:
       return "Request Header Fields Too Large";
     case 500:
       return "Internal Server Error";
     case 503:
       return "Service Unavailable";
+    case 504:
+      return "Gateway Timeout";
     case 505:
       return "HTTP Version Not Supported";
     default:
@@ -151,7 +208,8 @@ std::string serialize(const HttpResponse& response) {
   std::string bytes =
       concat("HTTP/1.1 ", response.status, " ", reason, "\r\nContent-Type: ", response.content_type,
              "\r\nContent-Length: ", response.body.size());
-  if (response.status == 405) bytes += "\r\nAllow: GET";
+  for (const auto& [name, value] : response.headers)
+    bytes += concat("\r\n", name, ": ", value);
   // One request per connection: the client need not guess whether this one stays open.
   bytes += "\r\nConnection: close\r\nCache-Control: no-store\r\n\r\n";
   bytes += response.body;

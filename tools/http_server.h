@@ -5,10 +5,11 @@
 //
 // One request per connection (the response says Connection: close). Every resource is bounded:
 // at most connections_max connections at once (a connection beyond them gets 503 at once), a
-// request head of http_request_head_size_bytes_max (431 past it), and request_deadline to
-// receive the head (408 past it). After the response the server reads and drops what the client
-// still sends, for at most linger, so that closing does not reset the connection under an answer
-// the client has not read yet.
+// request head of http_request_head_size_bytes_max (431 past it), a body of
+// http_request_body_size_bytes_max (413 past it, refused before it is read), and
+// request_deadline to receive the head and the body (408 past it). After the response the server
+// reads and drops what the client still sends, for at most linger, so that closing does not reset
+// the connection under an answer the client has not read yet.
 //
 // Lifecycle: start() listens; stop() closes the listener and every connection and waits for the
 // server's fibers. Both on the runtime's thread; stop() suspends, and must run before the
@@ -18,6 +19,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <set>
 
 #include "io/network.h"
@@ -36,7 +38,7 @@ struct HttpServerOptions {
 
 struct HttpServerStats {
   uint64_t requests_answered = 0;    // Parsed and answered by the handler.
-  uint64_t requests_refused = 0;     // Malformed, oversized, late, or not GET: 4xx/5xx.
+  uint64_t requests_refused = 0;     // Any 4xx or 5xx: malformed, oversized, late, refused.
   uint64_t connections_refused = 0;  // Over connections_max: 503.
 };
 
@@ -65,6 +67,11 @@ class HttpServer {
   void serve(io::real::TcpConnection& connection);
   // The response to what the client sent before the deadline. Suspends.
   HttpResponse answer(io::real::TcpConnection& connection);
+  // Reads the rest of the request's body after `received` (the bytes past the head), before
+  // `deadline`, into request.body; the refusal to send if it does not come (400, 408). Suspends.
+  std::optional<HttpResponse> receive_body(io::real::TcpConnection& connection,
+                                           std::string received, Instant deadline,
+                                           HttpRequest& request);
   // Sends `response`, then drops what still arrives until the client closes or `linger` ends.
   void finish(io::real::TcpConnection& connection, const HttpResponse& response);
   void spawn_tracked(std::string name, std::function<void()> body);

@@ -251,6 +251,9 @@ std::string metrics_text(const MemberReport& report) {
 HttpResponse answer_member_request(const engine::Node& node, NodeId self,
                                    const std::string& data_directory, const HttpRequest& request) {
   HttpResponse response;
+  const bool known =
+      request.path == "/status" || request.path == "/health" || request.path == "/metrics";
+  if (known && request.method != "GET") return method_not_allowed(request.method, "GET");
   if (request.path == "/status" && request.query == "HA") {
     response.body = ha_role(collect_member_report(node, self, data_directory)) + "\n";
   } else if (request.path == "/status" && request.query.empty()) {
@@ -265,7 +268,9 @@ HttpResponse answer_member_request(const engine::Node& node, NodeId self,
     response.body = metrics_text(collect_member_report(node, self, data_directory));
   } else {
     response.status = request.path == "/status" ? 400 : 404;
-    response.body = "endpoints: /status, /status?HA, /status?digest, /health, /metrics\n";
+    response.body =
+        "endpoints: /status, /status?HA, /status?digest, /health, /metrics, /v1/kv/{key}, "
+        "/v1/txn, /v1/scan\n";
   }
   return response;
 }

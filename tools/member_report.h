@@ -47,7 +47,8 @@ std::string readiness_reason(const MemberReport& report);
 std::string status_json(const MemberReport& report);
 std::string metrics_text(const MemberReport& report);
 
-// Routes one request: /status, /status?HA, /health, /metrics; 404 for any other path.
+// Routes one request: /status, /status?HA, /health, /metrics (GET only: 405 for another method);
+// 404 for any other path.
 // Never suspends.
 HttpResponse answer_member_request(const engine::Node& node, NodeId self,
                                    const std::string& data_directory, const HttpRequest& request);

@@ -40,6 +40,7 @@
 #include "store/format.h"
 #include "tools/event_log.h"
 #include "tools/http_server.h"
+#include "tools/kv_api.h"
 #include "tools/member_events.h"
 #include "tools/member_report.h"
 #include "tools/quired_settings.h"
@@ -175,6 +176,13 @@ void report_events(io::Runtime& runtime, const engine::Node& node, tools::EventL
   }
 }
 
+std::vector<io::Address> member_addresses(const engine::NodeConfig& config) {
+  std::vector<io::Address> addresses;
+  for (const engine::MemberAddress& member : config.members)
+    addresses.push_back(member.address);
+  return addresses;
+}
+
 // Runs the node on the runtime until a stop signal or a fatal error. The main fiber owns the
 // node and waits; the node runs in a fiber of its own so that main can hear the signal.
 Status run_node(io::real::RealRuntime& runtime, const engine::NodeConfig& config,
@@ -183,14 +191,17 @@ Status run_node(io::real::RealRuntime& runtime, const engine::NodeConfig& config
   Status outcome = ok_status();
   const int main_result = runtime.run_main([&] {
     engine::Node node(runtime, config);
+    tools::KvApi kv_api(runtime, config.group, member_addresses(config),
+                        config.member(config.self)->address);
     // Listening before the node starts, so that a busy port stops the daemon at once (exit 1).
     std::unique_ptr<tools::HttpServer> http_server;
     if (http) {
       auto served =
           tools::HttpServer::start(runtime, *http, [&](const tools::HttpRequest& request) {
-            if (request.path == "/status" && request.query == "digest") {
+            if (request.path == "/status" && request.query == "digest" && request.method == "GET") {
               return tools::answer_digest_request(node, config.self);
             }
+            if (tools::KvApi::serves(request)) return kv_api.answer(request);
             return tools::answer_member_request(node, config.self, data_directory, request);
           });
       if (!served.ok()) {
@@ -229,6 +240,8 @@ Status run_node(io::real::RealRuntime& runtime, const engine::NodeConfig& config
         log.log(tools::LogLevel::info, "stop_requested",
                 {{"signal", std::string(strsignal((*signals)->last_signal()))}});
         node.stop();
+        // API requests in flight end by their timeout, and the HTTP server waits for them.
+        kv_api.stop();
         stop_sent = true;
       }
     }

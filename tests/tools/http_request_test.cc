@@ -1,5 +1,6 @@
 // Goal: quired's HTTP request parsing answers every malformed, oversized or unsupported request
-// with its own status, and hands a well-formed GET to the handler with its path and query.
+// with its own status, and hands a well-formed request to the handler with its method, path,
+// query and announced body.
 // Method: parse_request_head and request_head_end on literal heads; serialize on a response.
 #include "tools/http_request.h"
 
@@ -57,9 +58,39 @@ TEST(HttpRequest, MalformedRequestsAre400) {
 }
 
 TEST(HttpRequest, OtherMethodsAre405AndOtherVersions505) {
-  EXPECT_EQ(refused_status("POST /status HTTP/1.1\r\n\r\n"), 405);
-  EXPECT_EQ(refused_status("DELETE /v1/kv/a HTTP/1.1\r\n\r\n"), 405);
+  auto patch = tools::parse_request_head("PATCH /v1/kv/a HTTP/1.1\r\n\r\n");
+  ASSERT_TRUE(std::holds_alternative<HttpResponse>(patch));
+  const HttpResponse& refused = std::get<HttpResponse>(patch);
+  EXPECT_EQ(refused.status, 405);
+  ASSERT_EQ(refused.headers.size(), 1u);
+  EXPECT_EQ(refused.headers[0].second, "GET, PUT, POST, DELETE");
+  EXPECT_NE(tools::serialize(refused).find("\r\nAllow: GET, PUT, POST, DELETE\r\n"),
+            std::string::npos);
+  EXPECT_EQ(refused_status("HEAD /status HTTP/1.1\r\n\r\n"), 405);
+  EXPECT_EQ(refused_status("DELETE /v1/kv/a HTTP/1.1\r\n\r\n"), 0);
+  EXPECT_EQ(refused_status("POST /status HTTP/1.1\r\n\r\n"), 0);  // The router says 405.
   EXPECT_EQ(refused_status("GET /status HTTP/2.0\r\n\r\n"), 505);
+}
+
+TEST(HttpRequest, PutAndPostAnnounceBoundedBodies) {
+  auto put = tools::parse_request_head(
+      "PUT /v1/kv/a HTTP/1.1\r\nContent-Length: 12\r\nExpect: 100-continue\r\n\r\n");
+  ASSERT_TRUE(std::holds_alternative<HttpRequest>(put));
+  EXPECT_EQ(std::get<HttpRequest>(put).method, "PUT");
+  EXPECT_EQ(std::get<HttpRequest>(put).content_length, 12u);
+  EXPECT_TRUE(std::get<HttpRequest>(put).expects_continue);
+  const std::string limit = std::to_string(tools::http_request_body_size_bytes_max);
+  const std::string over = std::to_string(tools::http_request_body_size_bytes_max + 1);
+  EXPECT_EQ(refused_status("POST /v1/txn HTTP/1.1\r\nContent-Length: " + limit + "\r\n\r\n"), 0);
+  EXPECT_EQ(refused_status("POST /v1/txn HTTP/1.1\r\nContent-Length: " + over + "\r\n\r\n"), 413);
+  EXPECT_EQ(refused_status("PUT /v1/kv/a HTTP/1.1\r\nContent-Length: 99999999999999\r\n\r\n"), 413);
+  EXPECT_EQ(refused_status("PUT /v1/kv/a HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n"), 411);
+  EXPECT_EQ(refused_status("PUT /v1/kv/a HTTP/1.1\r\nContent-Length: -1\r\n\r\n"), 400);
+  EXPECT_EQ(
+      refused_status("PUT /v1/kv/a HTTP/1.1\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n"),
+      400);
+  EXPECT_EQ(refused_status("PUT /v1/kv/a HTTP/1.1\r\nExpect: something\r\n\r\n"), 400);
+  EXPECT_EQ(refused_status("DELETE /v1/kv/a HTTP/1.1\r\nContent-Length: 3\r\n\r\n"), 400);
 }
 
 TEST(HttpRequest, ResponseNamesItsLengthAndCloses) {
