@@ -345,6 +345,9 @@ int run(int argc, char** argv) {
                settings.member_id, config->group.name.c_str(), self->address.to_string().c_str(),
                settings.data_directory.c_str(), (*runtime)->disk_backend_name(),
                http ? ", http: " : "", http ? http->to_string().c_str() : "");
+  config->describe_disk = [&settings](wire::MemberStatus& status) {
+    tools::describe_disk(settings.data_directory, status);
+  };
   const Status outcome = run_node(**runtime, *config, http, settings.data_directory);
   if (!outcome.ok()) {
     std::fprintf(stderr, "quired: member %u stopped on an error: %s\n", settings.member_id,
