@@ -28,7 +28,7 @@ int run(int argc, char** argv) {
   }
   auto flags = tools::parse_cli_flags(arguments, tools::process_environment);
   if (!flags.ok()) {
-    tools::Reply reply(tools::wants_json(arguments), "usage");
+    tools::Reply reply(tools::wants_json(arguments), "quire");
     const int exit_code = reply.usage(flags.error());
     if (!reply.json_output()) tools::print_cli_usage(stderr);
     return exit_code;
