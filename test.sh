@@ -18,6 +18,6 @@ if [ "${QUIRE_SANITIZE:-0}" = "1" ]; then
     engine_core_property_test engine_cluster_test engine_client_test engine_real_cluster_test \
     harness_linearizability_test harness_commit_safety_test harness_timeline_test \
     tools_bench_options_test \
-    tools_http_request_test tools_quired_settings_test
+    tools_http_request_test tools_quired_settings_test tools_quire_cli_test
   (cd build/sanitize && ctest --output-on-failure -j "$(nproc)" --timeout 3600 -L sanitize)
 fi
