@@ -34,8 +34,9 @@ constexpr const char* usage_tail_text =
     "  LIST is id=host:port,... (host: a name, IPv4 or [IPv6]) or host:port,..., as given to\n"
     "  quired --members. QUIRE_MEMBERS, QUIRE_GROUP and QUIRE_TOKEN are the defaults of\n"
     "  --members, --group and --token. --json: one JSON object per answer on stdout\n"
-    "exit codes: 0 ok, 1 condition failed or not found (bench: some operations failed),\n"
-    "            2 usage, 3 unknown outcome, 4 unavailable (status, bench: no leader)\n";
+    "exit codes: 0 ok, 1 condition failed, not found or not retained (--at) (bench: some\n"
+    "            operations failed), 2 usage, 3 unknown outcome, 4 unavailable (status,\n"
+    "            bench: no leader)\n";
 
 // The flags that take a value, besides bench's.
 const std::vector<std::string_view> valued_flags = {
@@ -124,6 +125,12 @@ Status check_arguments(const CliFlags& flags) {
   if (command == "txn") {
     if (flags.json_input && (flags.words.size() > 1 || !flags.conditions.empty())) {
       return usage_error("txn --json-input takes its conditions and operations from stdin only");
+    }
+    // Malformed arguments are refused before anything connects (the JSON is read later).
+    if (!flags.json_input) {
+      auto transaction = parse_txn_arguments(
+          flags.conditions, std::vector<std::string>(flags.words.begin() + 1, flags.words.end()));
+      if (!transaction.ok()) return transaction.error();
     }
   } else if (flags.words.size() - 1 != found->second) {
     return usage_error(concat(command, " takes ", found->second, " argument(s)"));

@@ -191,6 +191,7 @@ TEST(CliFlags, ReadAndTxnFlagsGoWithTheirCommands) {
       {{"get", "k", "--member", "1"}, "--member needs --local or --at"},
       {{"put", "k", "v", "--if", "k=v"},
        "--if, --if-absent, --if-version and --json-input go with txn"},
+      {{"txn", "put", "k"}, "txn: operation 1: put needs KEY VALUE"},  // Before connecting.
       {{"txn", "--json-input", "put", "k", "v"},
        "txn --json-input takes its conditions and operations from stdin only"},
   };
