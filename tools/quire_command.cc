@@ -105,7 +105,7 @@ class Command {
       case wire::OK:
         return reply_.committed(*response);
       case wire::CONDITION_FAILED:
-        return reply_.condition_failed(*response);
+        return reply_.condition_failed();
       default:
         return reply_.answered(*response);
     }

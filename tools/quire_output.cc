@@ -51,14 +51,13 @@ int Reply::committed(const wire::ClientResponse& response) {
   return exit_ok;
 }
 
-int Reply::condition_failed(const wire::ClientResponse& response) {
+int Reply::condition_failed() {
   const std::string message =
       command_ == "txn" ? "a condition does not hold" : "the value is not the expected one";
   if (json_) {
     return emit({{"reason", "condition_failed"}, {"message", message}}, "refused",
                 exit_condition_failed);
   }
-  (void)response;
   std::fprintf(stderr, "condition failed: %s\n", message.c_str());
   return exit_condition_failed;
 }

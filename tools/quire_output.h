@@ -37,7 +37,7 @@ class Reply {
   // A write (put, cas, delete, txn) committed.
   int committed(const wire::ClientResponse& response);
   // A write's conditions did not hold: nothing was written.
-  int condition_failed(const wire::ClientResponse& response);
+  int condition_failed();
   // get: the key's value, or not found.
   int value(const wire::ClientResponse& response, const std::string& key);
   // scan: the entries.
