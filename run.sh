@@ -123,6 +123,12 @@ echo "== a range scan, and a local read at member 3 once it has reached commit p
 show scan a z
 show get counter --local --member 3 --min-commit 4
 show delete planet
+echo "== a transaction: every operation or none, if its conditions hold; then the first write, as of"
+echo "   commit point 1 (a historical read), and one answer as JSON"
+show txn --if counter=2 --if-absent planet put counter 3 put planet mars
+show txn --if counter=2 delete greeting
+show get greeting --at 1
+show --json get counter
 show status
 
 echo "== each member's HTTP endpoint: /status?HA, and one line of /metrics"

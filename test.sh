@@ -21,7 +21,7 @@ if [ "${QUIRE_SANITIZE:-0}" = "1" ]; then
     harness_linearizability_test harness_commit_safety_test harness_timeline_test \
     tools_bench_options_test \
     tools_http_request_test tools_kv_json_test tools_quired_settings_test tools_event_log_test \
-    quire-sim
+    tools_quire_cli_test quire-sim
   (cd build/sanitize && ctest --output-on-failure -j "$(nproc)" --timeout 3600 -L sanitize)
   # Replay anywhere: the same seed and scenarios give the same trace hash in the RelWithDebInfo,
   # Release and Sanitize builds (CI's .ci/run has built the Release one already).

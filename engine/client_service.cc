@@ -429,6 +429,7 @@ wire::MemberStatus ClientService::member_status() const {
     member.set_scrub_passes(scrub_stats_->passes_completed);
   }
   member.set_halog_retention(status.halog_retention);
+  if (config_.describe_disk) config_.describe_disk(member);
   for (NodeId joined : status.joined)
     member.add_joined(joined.value());
   std::string detail = concat(core::role_name(status.role));

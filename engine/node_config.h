@@ -3,12 +3,14 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
 #include "engine/core/config.h"
 #include "engine/node_observer.h"
 #include "engine/transport.h"
+#include "engine/wire/wire.pb.h"
 #include "store/journal.h"
 
 namespace quire::engine {
@@ -39,6 +41,11 @@ struct NodeConfig {
 
   // Told of commits, status changes and sealed write sets; may be null. Not owned.
   NodeObserver* observer = nullptr;
+  // Fills in the disk figures of the member's status (MemberStatus.halog_files, halog_bytes,
+  // disk_free_bytes); may be empty (the simulator: none reported). Called on the node's thread;
+  // must not suspend. The daemon reads its data directory (tools/member_report.h): the engine
+  // itself reaches the disk only through io::Disk, which has no free-space figure.
+  std::function<void(wire::MemberStatus&)> describe_disk;
 
   // REQUIRES-style checks with clear messages. Errors: invalid_argument.
   Status validate() const;

@@ -17,7 +17,7 @@ namespace fs = std::filesystem;
 
 // The HALog files in the member's HALog directory and their bytes. Read from the directory, not
 // the journal, because it is what the operator's disk holds (uncommitted HALog included).
-void count_halogs(const std::string& data_directory, MemberReport& report) {
+void count_halogs(const std::string& data_directory, DiskFigures& report) {
   std::error_code failure;
   const fs::path directory = fs::path(data_directory) / store::format::halog_directory_name;
   for (fs::directory_iterator it(directory, failure), end; !failure && it != end;
@@ -79,16 +79,33 @@ MemberReport collect_member_report(const engine::Node& node, NodeId self,
   }
   if (const engine::Scrubber* scrubber = node.scrubber()) report.scrub = scrubber->stats();
   if (const engine::Transport* transport = node.transport()) report.transport = transport->stats();
-  count_halogs(data_directory, report);
+  const DiskFigures disk = read_disk_figures(data_directory);
+  report.halog_files = disk.halog_files;
+  report.halog_bytes = disk.halog_bytes;
+  report.journal_bytes = disk.journal_bytes;
+  report.disk_free_bytes = disk.disk_free_bytes;
+  return report;
+}
+
+DiskFigures read_disk_figures(const std::string& data_directory) {
+  DiskFigures figures;
+  count_halogs(data_directory, figures);
   std::error_code failure;
   const uintmax_t journal_size =
       fs::file_size(fs::path(data_directory) / store::format::journal_file_name, failure);
-  if (!failure) report.journal_bytes = journal_size;
+  if (!failure) figures.journal_bytes = journal_size;
   struct statvfs disk {};
   if (::statvfs(data_directory.c_str(), &disk) == 0) {
-    report.disk_free_bytes = static_cast<uint64_t>(disk.f_bavail) * disk.f_frsize;
+    figures.disk_free_bytes = static_cast<uint64_t>(disk.f_bavail) * disk.f_frsize;
   }
-  return report;
+  return figures;
+}
+
+void describe_disk(const std::string& data_directory, wire::MemberStatus& status) {
+  const DiskFigures figures = read_disk_figures(data_directory);
+  status.set_halog_files(figures.halog_files);
+  status.set_halog_bytes(figures.halog_bytes);
+  if (figures.disk_free_bytes) status.set_disk_free_bytes(*figures.disk_free_bytes);
 }
 
 std::string ha_role(const MemberReport& report) {

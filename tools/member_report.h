@@ -36,6 +36,18 @@ struct MemberReport {
   std::optional<uint64_t> disk_free_bytes;  // statvfs of the data directory, for non-root.
 };
 
+// What the data directory holds: HALog files and bytes, the journal's size, free disk.
+struct DiskFigures {
+  uint64_t halog_files = 0;
+  uint64_t halog_bytes = 0;
+  uint64_t journal_bytes = 0;
+  std::optional<uint64_t> disk_free_bytes;
+};
+// Never suspends (plain system calls on a few directory entries).
+DiskFigures read_disk_figures(const std::string& data_directory);
+// The figures `quire status` shows, into the member's status (NodeConfig::describe_disk).
+void describe_disk(const std::string& data_directory, wire::MemberStatus& status);
+
 // REQUIRES: on the node's thread (it reads the node's state directly). Never suspends.
 MemberReport collect_member_report(const engine::Node& node, NodeId self,
                                    const std::string& data_directory);

@@ -339,6 +339,9 @@ int run(int argc, char** argv) {
            {"version", std::string(QUIRE_VERSION)},
            {"git_commit", std::string(QUIRE_GIT_COMMIT)},
            {"format_version", static_cast<uint64_t>(store::format::version)}});
+  config->describe_disk = [&settings](wire::MemberStatus& status) {
+    tools::describe_disk(settings.data_directory, status);
+  };
   const Status outcome = run_node(**runtime, *config, http, settings.data_directory, log);
   if (!outcome.ok()) return log_stop(log, outcome.error());
   log.log(tools::LogLevel::info, "stop", {{"clean", true}, {"reason", std::string("stopped")}});

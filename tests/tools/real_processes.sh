@@ -1,6 +1,7 @@
 # Sourced by the real-process tests of this folder: a scratch folder, the processes started in
 # it (stopped with SIGKILL on exit), fail() that shows the members' logs, and `base`, the first
-# of four free loopback ports, and wait_for_leader. REQUIRES: `set -euo pipefail` in the caller.
+# of four free loopback ports (the search starts at QUIRE_TEST_PORT_BASE when set), and
+# wait_for_leader. REQUIRES: `set -euo pipefail` in the caller.
 work=$(mktemp -d)
 pids=()
 cleanup() {
@@ -15,7 +16,8 @@ fail() {
   exit 1
 }
 port_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
-base=$((20000 + RANDOM % 20000))
+# QUIRE_TEST_PORT_BASE, when set, is where the search starts (to keep runs in a range of ports).
+base=${QUIRE_TEST_PORT_BASE:-$((20000 + RANDOM % 20000))}
 while ! port_free "$base" || ! port_free $((base + 1)) || ! port_free $((base + 2)) ||
   ! port_free $((base + 3)); do
   base=$((base + 10))
